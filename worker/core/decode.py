@@ -1,0 +1,104 @@
+"""From a raw page's bytes or text to HTML text we are willing to parse.
+
+Charset precedence for bytes: byte-order mark, strict UTF-8 (valid UTF-8 is almost never an
+accident, and pages often declare a legacy charset they don't use), the HTTP Content-Type
+charset, the `<meta>` charset, then detection. Binary payloads and declared non-HTML types are refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+from worker.errors import PageError, Reason
+
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+MAGIC = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"GIF8", "GIF"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"PK\x03\x04", "ZIP"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"RIFF", "RIFF media"),
+    (b"\x00\x00\x00", "binary"),
+    (b"OggS", "Ogg"),
+    (b"\x7fELF", "ELF"),
+)
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+SNIFF_BYTES = 4096
+DETECT_BYTES = 256 * 1024
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+_MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+def check_content_type(headers: dict[str, str]) -> None:
+    """Refuse a page whose declared Content-Type is not a text/markup type."""
+    declared = headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared and declared not in HTML_TYPES:
+        raise PageError(Reason.NOT_HTML, f"declared content-type {declared[:64]!r} is not HTML")
+
+
+def decode_body(body: bytes, headers: dict[str, str]) -> str:
+    """Decode page bytes to text; raise PageError for binary or undecodable bytes."""
+    for magic, name in MAGIC:
+        if body.startswith(magic):
+            raise PageError(Reason.NOT_HTML, f"body is {name} data, not HTML")
+    for bom, encoding in BOMS:
+        if body.startswith(bom):
+            return body.decode(encoding, errors="replace")
+    try:
+        return body.decode("utf-8")  # valid UTF-8 beats a declared legacy charset
+    except UnicodeDecodeError:
+        pass
+    for declared in _declared_charsets(body, headers):
+        text = _decode(body, declared)
+        if text is not None:
+            return text
+    best = from_bytes(body[:DETECT_BYTES]).best()
+    text = None if best is None or best.encoding is None else _decode(body, best.encoding)
+    if text is None:
+        raise PageError(Reason.UNDECODABLE, "body is in no recognizable text encoding")
+    return text
+
+
+def _declared_charsets(body: bytes, headers: dict[str, str]) -> list[str]:
+    """Charsets named by the Content-Type header, then by a `<meta>` tag, in that order."""
+    names = [m.group(1) for m in [_HEADER_CHARSET.search(headers.get("content-type", ""))] if m]
+    meta = _CHARSET.search(body[:SNIFF_BYTES])
+    if meta:
+        names.append(meta.group(1).decode("ascii"))
+    return names
+
+
+def _decode(body: bytes, encoding: str) -> str | None:
+    """Decode with a named encoding; None if the name is unknown or the bytes don't fit it."""
+    try:
+        text = body.decode(encoding, errors="replace")
+    except LookupError:
+        return None
+    if text.count("\ufffd") > max(16, len(text) // 100):
+        return None
+    return text
+
+
+def check_markup(html: str) -> None:
+    """Refuse text with no markup at all or with binary control characters."""
+    head = html[:65536]
+    if not head.strip():
+        raise PageError(Reason.NOT_HTML, "page is empty")
+    if len(_CONTROL.findall(head)) > max(8, len(head) // 100):
+        raise PageError(Reason.NOT_HTML, "page has binary control characters")
+    if not _MARKUP.search(head):
+        raise PageError(Reason.NOT_HTML, "page has no HTML markup")

@@ -1,0 +1,118 @@
+"""One raw message in, one cleaned page or one failure out: the CPU-bound steps, in order.
+
+`process` is pure and synchronous; `runner` runs it in child processes, off the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from worker import codec
+from worker.core import decode, envelope, fingerprint
+from worker.core.extract import extract
+from worker.core.language import detect_language
+from worker.core.normalize import canonicalize_url, word_count
+from worker.errors import PageError, Reason
+from worker.records import SCHEMA_VERSION, Extracted, RawPage, Rejected, Source
+
+BASE64_OVERHEAD = 4 / 3
+MAX_ECHO_CHARS = 4096
+"""Longest URL or key copied into a rejection record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a message could not become a page, with what was learned before it failed."""
+
+    reason: Reason
+    detail: str
+    url: str | None = None
+    source: str | None = None
+
+
+def process(value: bytes | None, origin: Source, max_page_bytes: int) -> Extracted | Failure:
+    """Run every step on one raw message; a PageError becomes a Failure."""
+    page: RawPage | None = None
+    try:
+        page = parse(value, max_page_bytes)
+        return clean(page, origin, max_page_bytes)
+    except PageError as exc:
+        return Failure(exc.reason, exc.detail, page and page.url, page and page.source)
+
+
+def parse(value: bytes | None, max_page_bytes: int) -> RawPage:
+    """Decode and validate a raw message."""
+    if not value:
+        raise PageError(Reason.EMPTY_MESSAGE, "message has no value")
+    if len(value) > max_page_bytes * BASE64_OVERHEAD + 65536:
+        raise PageError(Reason.TOO_LARGE, f"message is {len(value)} bytes")
+    return envelope.parse_raw_page(codec.decode(value))
+
+
+def clean(page: RawPage, origin: Source, max_page_bytes: int) -> Extracted:
+    """Turn a validated page into an Extracted record."""
+    canonical = canonicalize_url(page.url)
+    decode.check_content_type(page.headers)
+    html = page.html if page.html is not None else decode.decode_body(page.body or b"", page.headers)
+    if len(html) > max_page_bytes:
+        raise PageError(Reason.TOO_LARGE, f"page is {len(html)} characters (max {max_page_bytes})")
+    decode.check_markup(html)
+    found = extract(html, page.url)
+    language, _confidence = detect_language(found.text)
+    return Extracted(
+        id=fingerprint.article_id(canonical),
+        url=page.url,
+        canonical_url=canonical,
+        title=found.title,
+        author=found.author,
+        date_published=found.date_published,
+        language=language,
+        site_name=found.site_name,
+        description=found.description,
+        categories=found.categories,
+        tags=found.tags,
+        image=found.image,
+        text=found.text,
+        word_count=word_count(found.text),
+        content_hash=fingerprint.content_hash(found.text),
+        fetched_at=page.fetched_at or _kafka_time(origin),
+        source=page.source,
+        meta=page.meta,
+        origin=origin,
+    )
+
+
+def _kafka_time(origin: Source) -> str:
+    """The raw message's Kafka timestamp as ISO-8601 (now, if the broker gave none)."""
+    if origin.timestamp_ms is None:
+        return envelope.iso_utc(datetime.now(timezone.utc))
+    return envelope.iso_utc(datetime.fromtimestamp(origin.timestamp_ms / 1000, timezone.utc))
+
+
+def rejected(
+    failure: Failure, origin: Source, key: bytes | None, value: bytes | None, payload_limit: int
+) -> Rejected:
+    """The rejection record for a failure, carrying the original message (truncated if large)."""
+    raw = value or b""
+    kept = raw[:payload_limit]
+    try:
+        raw.decode("utf-8")
+        payload, payload_b64 = kept.decode("utf-8", errors="ignore"), None  # cut mid-character
+    except UnicodeDecodeError:
+        payload, payload_b64 = None, base64.b64encode(kept).decode("ascii")
+    return Rejected(
+        schema_version=SCHEMA_VERSION,
+        reason=failure.reason.value,
+        detail=failure.detail[:1024],
+        origin=origin,
+        url=failure.url[:MAX_ECHO_CHARS] if failure.url else None,
+        source=failure.source,
+        key=key.decode("utf-8", errors="replace")[:MAX_ECHO_CHARS] if key else None,
+        payload=payload,
+        payload_base64=payload_b64,
+        payload_bytes=len(raw),
+        payload_truncated=len(kept) < len(raw),
+    )
+

@@ -1,0 +1,143 @@
+"""The records that travel through the worker, one dataclass per topic value.
+
+Each output record mirrors a JSON Schema in `schemas/` (checked by tests/contract) and carries
+`schema_version`. Records are plain data: encoding lives in `codec`, decisions in `core`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a message was read: the coordinates of the original raw page."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None = None
+    """Kafka timestamp of the raw message, if the broker gave one."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A validated input message from the raw topic."""
+
+    url: str
+    html: str | None = None
+    """The page as text (mutually exclusive with `body`)."""
+    body: bytes | None = None
+    """The page as bytes of unknown charset (sent base64-encoded)."""
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    """HTTP response headers, names lower-cased."""
+    fetched_at: str | None = None
+    """ISO-8601 UTC fetch time, normalized; None means 'use the Kafka timestamp'."""
+    source: str | None = None
+    """Which scraper produced the page."""
+    meta: Any = None
+    """Producer data passed through untouched."""
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """A cleaned page before deduplication: everything an article has but its revision."""
+
+    id: str
+    """Deterministic article id: a hash of `canonical_url`."""
+    url: str
+    canonical_url: str
+    title: str | None
+    author: list[str]
+    date_published: str | None
+    language: str | None
+    site_name: str | None
+    description: str | None
+    categories: list[str]
+    tags: list[str]
+    image: str | None
+    text: str
+    """Main text; paragraphs separated by one blank line."""
+    word_count: int
+    content_hash: str
+    """Hash of the normalized text: equal texts, equal hashes."""
+    fetched_at: str
+    source: str | None
+    meta: Any
+    origin: Source
+    """Coordinates of the raw message this page came from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An accepted page, published on the articles topic keyed by `id`."""
+
+    schema_version: int
+    id: str
+    revision: int
+    """1 for the first content seen at this id, +1 for each change."""
+    url: str
+    canonical_url: str
+    title: str | None
+    author: list[str]
+    date_published: str | None
+    language: str | None
+    site_name: str | None
+    description: str | None
+    categories: list[str]
+    tags: list[str]
+    image: str | None
+    text: str
+    word_count: int
+    content_hash: str
+    fetched_at: str
+    processed_at: str
+    """When the revision was first decided; a replayed page keeps it."""
+    source: str | None
+    meta: Any
+    origin: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A page dropped as a duplicate, published keyed by its own `id`."""
+
+    schema_version: int
+    kind: str
+    """`url`: same canonical URL, same content; `content`: same text under another URL."""
+    duplicate_of: str
+    """The id of the article this page duplicates."""
+    id: str
+    url: str
+    canonical_url: str
+    content_hash: str
+    fetched_at: str
+    source: str | None
+    meta: Any
+    origin: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message that could not be processed, with why and where it came from."""
+
+    schema_version: int
+    reason: str
+    """A `Reason` value."""
+    detail: str
+    origin: Source
+    url: str | None = None
+    source: str | None = None
+    key: str | None = None
+    """The original Kafka key, decoded as UTF-8 with replacement, if any."""
+    payload: str | None = None
+    """The original value when it is valid UTF-8 (possibly truncated)."""
+    payload_base64: str | None = None
+    """The original value, base64-encoded, when it is not valid UTF-8 (possibly truncated)."""
+    payload_bytes: int = 0
+    """Size of the original value."""
+    payload_truncated: bool = False

@@ -1,0 +1,82 @@
+"""Runs the CPU-bound pipeline off the event loop, each call bounded in time.
+
+`ProcessRunner` keeps N single-process slots (child processes started from a forkserver that
+has already imported the pipeline). A call that runs past its timeout has its child killed and
+replaced, so one pathological page costs one slot for `timeout_s` and nothing more. A child
+that dies (segfault, OOM kill) is replaced the same way. `InlineRunner` has the same interface
+and runs in-process, for tests and the `clean` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from worker.errors import Reason
+from worker.pipeline import Failure
+
+T = TypeVar("T")
+PRELOAD = ["worker.pipeline"]
+
+
+class InlineRunner:
+    """Runs calls in the calling process (tests, CLI)."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T | Failure:
+        """Call fn(*args) directly."""
+        return fn(*args)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ProcessRunner:
+    """Runs calls in a fixed number of child processes with a per-call timeout."""
+
+    def __init__(self, workers: int, timeout_s: float, tasks_per_child: int) -> None:
+        self.timeout_s = timeout_s
+        self._tasks_per_child = tasks_per_child
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
+        self._free: asyncio.Queue[ProcessPoolExecutor] = asyncio.Queue()
+        for _ in range(workers):
+            self._free.put_nowait(self._new_slot())
+        self.recycled = 0
+
+    def _new_slot(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=self._context, max_tasks_per_child=self._tasks_per_child
+        )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T | Failure:
+        """Run fn(*args) in a child; a timeout or a dead child becomes a Failure."""
+        slot = await self._free.get()
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(slot, fn, *args)
+            return await asyncio.wait_for(future, self.timeout_s)
+        except asyncio.TimeoutError:
+            slot = self._recycle(slot)
+            return Failure(Reason.TIMEOUT, f"processing took longer than {self.timeout_s:g} s")
+        except BrokenProcessPool:
+            slot = self._recycle(slot)
+            return Failure(Reason.EXTRACTOR_CRASHED, "the extraction process died")
+        finally:
+            self._free.put_nowait(slot)
+
+    def _recycle(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """Kill a slot's child and return a fresh slot in its place."""
+        for process in list(getattr(slot, "_processes", {}).values()):
+            process.kill()
+        slot.shutdown(wait=False, cancel_futures=True)
+        self.recycled += 1
+        return self._new_slot()
+
+    def close(self) -> None:
+        """Stop every child process."""
+        while not self._free.empty():
+            self._free.get_nowait().shutdown(wait=False, cancel_futures=True)

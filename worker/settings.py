@@ -1,0 +1,120 @@
+"""Worker settings: the only module that reads the environment.
+
+Every knob is an environment variable named in `ENV` below and documented in the README.
+Derived names (internal topics, tables) are properties, so an override of `app_id` or a
+topic name reaches everything derived from it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Frozen configuration of one worker process."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    app_id: str = "ingest-worker"
+    topic_raw: str = "pages.raw"
+    topic_articles: str = "articles"
+    topic_duplicates: str = "articles.duplicates"
+    topic_rejected: str = "pages.rejected"
+    partitions: int = 4
+    replication_factor: int = 1
+    store_url: str = "memory://"
+    data_dir: str = ".ingest-data"
+    extract_workers: int = max(1, (os.cpu_count() or 1))
+    extract_timeout_s: float = 30.0
+    extract_tasks_per_child: int = 500
+    batch_size: int = 32
+    max_page_bytes: int = 8 * MIB
+    max_message_bytes: int = 10 * MIB
+    rejected_payload_bytes: int = 1 * MIB
+    session_timeout_s: float = 30.0
+    heartbeat_interval_s: float = 3.0
+    commit_interval_s: float = 1.0
+    web_enabled: bool = False
+    web_port: int = 6066
+    log_level: str = "info"
+
+    @property
+    def topic_by_content(self) -> str:
+        """Internal topic keyed by content hash (first dedup stage)."""
+        return f"{self.app_id}-pages.by-content"
+
+    @property
+    def topic_by_url(self) -> str:
+        """Internal topic keyed by article id (second dedup stage)."""
+        return f"{self.app_id}-pages.by-url"
+
+    @property
+    def app_data_dir(self) -> Path:
+        """Faust's local state directory for this app id."""
+        return Path(self.data_dir) / self.app_id
+
+    @property
+    def broker_urls(self) -> list[str]:
+        """Bootstrap servers as faust broker URLs."""
+        return [f"kafka://{h.strip()}" for h in self.bootstrap_servers.split(",") if h.strip()]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables (see `ENV`)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for var, name in ENV.items():
+            if var in env and env[var] != "":
+                values[name] = _convert(env[var], types[name], var)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _convert(raw: str, type_name: object, var: str) -> object:
+    """Convert one environment value to the field's type, naming the variable on error."""
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name == "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+    except ValueError:
+        raise ValueError(f"{var}={raw!r} is not a valid {type_name}") from None
+    return raw
+
+
+ENV: dict[str, str] = {
+    "KAFKA_BOOTSTRAP_SERVERS": "bootstrap_servers",
+    "INGEST_APP_ID": "app_id",
+    "INGEST_TOPIC_RAW": "topic_raw",
+    "INGEST_TOPIC_ARTICLES": "topic_articles",
+    "INGEST_TOPIC_DUPLICATES": "topic_duplicates",
+    "INGEST_TOPIC_REJECTED": "topic_rejected",
+    "INGEST_PARTITIONS": "partitions",
+    "INGEST_REPLICATION_FACTOR": "replication_factor",
+    "INGEST_STORE_URL": "store_url",
+    "INGEST_DATA_DIR": "data_dir",
+    "INGEST_EXTRACT_WORKERS": "extract_workers",
+    "INGEST_EXTRACT_TIMEOUT_S": "extract_timeout_s",
+    "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",
+    "INGEST_BATCH_SIZE": "batch_size",
+    "INGEST_MAX_PAGE_BYTES": "max_page_bytes",
+    "INGEST_MAX_MESSAGE_BYTES": "max_message_bytes",
+    "INGEST_REJECTED_PAYLOAD_BYTES": "rejected_payload_bytes",
+    "INGEST_SESSION_TIMEOUT_S": "session_timeout_s",
+    "INGEST_HEARTBEAT_INTERVAL_S": "heartbeat_interval_s",
+    "INGEST_COMMIT_INTERVAL_S": "commit_interval_s",
+    "INGEST_WEB_ENABLED": "web_enabled",
+    "INGEST_WEB_PORT": "web_port",
+    "INGEST_LOG_LEVEL": "log_level",
+}

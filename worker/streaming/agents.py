@@ -1,0 +1,167 @@
+"""The three agents, thin: decode, decide (in core), route, wait for delivery.
+
+    pages.raw --intake--> <app>-pages.by-content --by_content--> <app>-pages.by-url --by_url--> articles
+        |                          |                                   |
+        +--> pages.rejected        +--> articles.duplicates            +--> articles.duplicates
+
+Every event is handled inside an error boundary: a bug becomes a `internal_error` rejection,
+never a skipped offset. An event is acknowledged only after its output is acknowledged by the
+broker; if the broker cannot take output at all, the process exits without committing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import traceback
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+import faust
+from aiokafka.errors import MessageSizeTooLargeError
+
+from worker import codec, pipeline
+from worker.core import dedup
+from worker.core.envelope import iso_utc
+from worker.errors import Reason
+from worker.pipeline import Failure
+from worker.records import Article, Extracted, Source
+from worker.runner import InlineRunner, ProcessRunner
+from worker.settings import Settings
+from worker.streaming.tables import Tables
+from worker.streaming.topics import Topics
+
+log = logging.getLogger(__name__)
+
+BATCH_WAIT_S = 0.05
+EXIT_OUTPUT_FAILED = 70
+
+Send = tuple[faust.TopicT, bytes | None, bytes]
+
+
+def register(
+    app: faust.App,
+    topics: Topics,
+    tables: Tables,
+    runner: ProcessRunner | InlineRunner,
+    settings: Settings,
+) -> None:
+    """Attach the intake and the two dedup agents to the app."""
+    process = functools.partial(pipeline.process, max_page_bytes=settings.max_page_bytes)
+    output = Output(topics, settings)
+
+    @app.agent(topics.raw, name="intake")
+    async def intake(stream: faust.StreamT[bytes]) -> None:
+        """Clean raw pages in parallel child processes, in batches, keeping input order."""
+        async for events in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
+            sends = await asyncio.gather(*(_intake_one(event) for event in events))
+            await output.publish(sends, events)
+
+    async def _intake_one(event: faust.EventT) -> Send:
+        origin = source_of(event)
+        try:
+            result = await runner.run(process, event.value, origin)
+        except Exception as exc:  # the boundary: a bug rejects this page, not the batch
+            result = internal_failure(exc)
+        if isinstance(result, Failure):
+            return output.rejection(result, origin, event.key, event.value)
+        return topics.by_content, result.content_hash.encode(), codec.encode(result)
+
+    @app.agent(topics.by_content, name="by_content")
+    async def by_content(stream: faust.StreamT[bytes]) -> None:
+        """Stage 1: the same text under another URL is a duplicate of its first owner."""
+        async for event in stream.events():
+            await output.publish([_stage(event, _by_content_one)], [event])
+
+    def _by_content_one(page: Extracted, value: bytes) -> Send:
+        stored = tables.owners.get(page.content_hash)
+        owner = dedup.ContentOwner(**stored) if stored else None
+        new, duplicate = dedup.check_content(owner, page)
+        if new is not None:
+            tables.owners[page.content_hash] = dedup.to_table(new)
+        if duplicate is not None:
+            return topics.duplicates, page.id.encode(), codec.encode(duplicate)
+        return topics.by_url, page.id.encode(), value
+
+    @app.agent(topics.by_url, name="by_url")
+    async def by_url(stream: faust.StreamT[bytes]) -> None:
+        """Stage 2: unchanged content at a known URL is a duplicate; changed is a revision."""
+        async for event in stream.events():
+            await output.publish([_stage(event, _by_url_one)], [event])
+
+    def _by_url_one(page: Extracted, value: bytes) -> Send:
+        stored = tables.urls.get(page.id)
+        state = dedup.UrlState(**stored) if stored else None
+        new, record = dedup.check_url(state, page, iso_utc(datetime.now(timezone.utc)))
+        if new is not None:
+            tables.urls[page.id] = dedup.to_table(new)
+        topic = topics.articles if isinstance(record, Article) else topics.duplicates
+        return topic, page.id.encode(), codec.encode(record)
+
+    def _stage(event: faust.EventT, decide: Any) -> Send:
+        """Decode an internal record and decide, inside the error boundary."""
+        origin = source_of(event)
+        try:
+            page = codec.decode_extracted(event.value)
+            origin = page.origin
+            send: Send = decide(page, event.value)
+            return send
+        except Exception as exc:
+            return output.rejection(internal_failure(exc), origin, event.key, event.value)
+
+
+class Output:
+    """Publishes records and waits until the broker has them."""
+
+    def __init__(self, topics: Topics, settings: Settings) -> None:
+        self.topics = topics
+        self.settings = settings
+
+    def rejection(
+        self, failure: Failure, origin: Source, key: bytes | None, value: bytes | None
+    ) -> Send:
+        """The send that routes a failed message to the rejected topic."""
+        log.info(
+            "rejected %s:%s:%s reason=%s url=%r",
+            origin.topic, origin.partition, origin.offset, failure.reason.value,
+            (failure.url or "")[:200],
+        )  # fmt: skip
+        record = pipeline.rejected(failure, origin, key, value, self.settings.rejected_payload_bytes)
+        return self.topics.rejected, key, codec.encode(record)
+
+    async def publish(self, sends: Iterable[Send], events: Iterable[faust.EventT]) -> None:
+        """Send every record, then wait for all acknowledgements; exit if output is impossible."""
+        pending = []
+        for (topic, key, value), event in zip(sends, events):
+            try:
+                pending.append(await topic.send(key=key, value=value))
+            except MessageSizeTooLargeError:
+                failure = Failure(Reason.OUTPUT_TOO_LARGE, f"output record is {len(value)} bytes")
+                topic, key, value = self.rejection(failure, source_of(event), event.key, event.value)
+                pending.append(await topic.send(key=key, value=value))
+        try:
+            await asyncio.gather(*pending)
+        except Exception as exc:  # nothing was committed for these events: replay on restart
+            log.critical("output not acknowledged (%r): exiting without commit", exc)
+            os._exit(EXIT_OUTPUT_FAILED)
+
+
+def source_of(event: faust.EventT) -> Source:
+    """The coordinates of the message behind an event."""
+    message = event.message
+    timestamp = message.timestamp
+    return Source(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=None if timestamp is None else round(timestamp * 1000),
+    )
+
+
+def internal_failure(exc: BaseException) -> Failure:
+    """A bug, as a rejection: the exception type and the innermost frames of its traceback."""
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
+    return Failure(Reason.INTERNAL_ERROR, "".join(frames)[-1024:])
