@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = asyncio.run(kafka_tools.dump(settings, args.expect, args.idle, sys.stdout))
     for label, count in sorted(counts.items()):
         print(f"{label:40} {count}", file=sys.stderr)
-    return 0 if args.expect is None or counts.total() >= args.expect else 1
+    return 0 if args.expect is None or counts["records"] >= args.expect else 1
 
 
 def clean(path: str, url: str | None, settings: Settings) -> int:

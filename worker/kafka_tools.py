@@ -81,7 +81,7 @@ async def feed(settings: Settings, path: str, compression: str | None = None) ->
 
 
 async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[str]) -> Counter[str]:
-    """Print every record of the three output topics as JSON lines; return counts.
+    """Print every record of the three output topics as JSON lines; return counts (see _labels).
 
     Reads from the beginning in a throw-away consumer group (commits nothing), and stops once `expect` records were
     read or nothing new arrived for `idle_s` seconds.
@@ -100,7 +100,7 @@ async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[st
     counts: Counter[str] = Counter()
     try:
         last = time.monotonic()
-        while (expect is None or counts.total() < expect) and time.monotonic() - last < idle_s:
+        while (expect is None or counts["records"] < expect) and time.monotonic() - last < idle_s:
             batches = await consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 for record in records:
@@ -118,6 +118,6 @@ def _line(record: Any, value: Any) -> dict[str, Any]:
 
 
 def _labels(topic: str, value: Any) -> list[str]:
-    """Summary counters for one output record."""
+    """Summary counters for one output record: all records, per topic, per reason or kind."""
     detail = value.get("reason") or value.get("kind") if isinstance(value, dict) else None
-    return [topic, f"{topic}:{detail}"] if detail else [topic]
+    return ["records", topic, f"{topic}:{detail}"] if detail else ["records", topic]

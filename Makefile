@@ -1,0 +1,25 @@
+# Quick start:  make demo   (local broker + worker + sample pages, prints the records)
+#               make test   (unit and broker integration tests; starts its own broker)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup demo test clean-state
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed  ## create .venv with the worker and test dependencies
+
+demo: setup  ## start the local broker, run the worker on the sample pages, print the results
+	PATH="$(CURDIR)/$(BIN):$$PATH" deploy/local/demo
+
+test: setup  ## every test, integration tests against a real broker started for the session
+	$(BIN)/pytest
+
+clean-state:  ## stop the local broker and delete its data and the worker's local state
+	deploy/local/kafka reset
+	rm -rf .ingest-data
