@@ -36,10 +36,11 @@ MAGIC = (
 )
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 SNIFF_BYTES = 4096
+WIDE_CHARSETS = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")
 DETECT_BYTES = 256 * 1024
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
-_MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
+_MARKUP = re.compile(r"<[a-zA-Z!/?]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
@@ -58,6 +59,11 @@ def decode_body(body: bytes, headers: dict[str, str]) -> str:
     for bom, encoding in BOMS:
         if body.startswith(bom):
             return body.decode(encoding, errors="replace")
+    declared = _HEADER_CHARSET.search(headers.get("content-type", ""))
+    if declared and declared.group(1).lower().startswith(WIDE_CHARSETS):
+        text = _decode(body, declared.group(1))  # BOM-less UTF-16/32 also looks like UTF-8
+        if text is not None:
+            return text
     try:
         return body.decode("utf-8")  # valid UTF-8 beats a declared legacy charset
     except UnicodeDecodeError:
@@ -77,8 +83,9 @@ def _declared_charsets(body: bytes, headers: dict[str, str]) -> list[str]:
     """Charsets named by the Content-Type header, then by a `<meta>` tag, in that order."""
     names = [m.group(1) for m in [_HEADER_CHARSET.search(headers.get("content-type", ""))] if m]
     meta = _CHARSET.search(body[:SNIFF_BYTES])
-    if meta:
-        names.append(meta.group(1).decode("ascii"))
+    name = meta.group(1).decode("ascii") if meta else ""
+    if name and not name.lower().startswith(WIDE_CHARSETS):  # WHATWG: a utf-16 <meta> means UTF-8
+        names.append(name)
     return names
 
 

@@ -78,7 +78,7 @@ def _optional_time(obj: dict[str, Any], name: str) -> str | None:
         return None
     try:
         return iso_utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
         raise _schema(f"{name}: {value[:64]!r} is not an ISO-8601 date-time") from None
 
 

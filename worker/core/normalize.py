@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from worker.errors import PageError, Reason
 
@@ -26,8 +26,11 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_custom")
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _ANY_SPACE = re.compile(r"\s+")
-# Characters RFC 3986 calls unreserved never need percent-encoding.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PATH_SAFE = ":@!$&'()*+,;=-._~"
+_QUERY_SAFE = ":@!$'()*+,;/?-._~"
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def canonicalize_url(url: str) -> str:
@@ -61,25 +64,48 @@ def canonicalize_url(url: str) -> str:
 
 
 def _normalize_path(path: str) -> str:
-    """Resolve dot segments, normalize escapes and drop a trailing slash."""
+    """Normalize escapes, resolve dot segments (escaped ones too) and drop a trailing slash."""
     segments: list[str] = []
     for segment in path.split("/"):
+        segment = _normalize_escapes(segment, _PATH_SAFE)
         if segment == "..":
             if segments:
                 segments.pop()
         elif segment not in ("", "."):
-            segments.append(quote(unquote(segment), safe=_PATH_SAFE.replace("/", "")))
+            segments.append(segment)
     return "/" + "/".join(segments)
 
 
 def _normalize_query(query: str) -> str:
-    """Drop tracking parameters and sort the rest (stable for repeated names)."""
-    pairs = [
-        (name, value)
-        for name, value in parse_qsl(query, keep_blank_values=True)
-        if not _is_tracking(name)
-    ]
-    return urlencode(sorted(pairs, key=lambda pair: pair[0]), quote_via=quote)
+    """Drop tracking parameters and sort the rest by name (stable for repeated names).
+
+    Parameters are compared and kept in their escaped form, so no two different queries
+    collapse into one (no UTF-8 decoding, no '+'/space confusion).
+    """
+    pairs = []
+    for part in query.split("&"):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        name, value = _normalize_escapes(name, _QUERY_SAFE), _normalize_escapes(value, _QUERY_SAFE)
+        if not _is_tracking(unquote(name)):
+            pairs.append((name, f"{name}{sep}{value}"))
+    return "&".join(text for _name, text in sorted(pairs, key=lambda pair: pair[0]))
+
+
+def _normalize_escapes(text: str, safe: str) -> str:
+    """Decode escapes of unreserved characters, upper-case the others, escape what must be.
+
+    RFC 3986 section 6.2.2: only unreserved characters are decoded; a '%' that starts no
+    escape becomes %25; other characters outside `safe` are UTF-8 percent-encoded.
+    """
+    text = _ESCAPE.sub(_unescape_unreserved, text)
+    return quote(_LONE_PERCENT.sub("%25", text), safe=safe + "%")
+
+
+def _unescape_unreserved(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else match.group(0).upper()
 
 
 def _is_tracking(name: str) -> bool:

@@ -112,12 +112,6 @@ def test_undeclared_cp1252_page_is_detected() -> None:
     assert "\u201cKami" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PageError,
-    reason="worker bug: BOM-less UTF-16LE declared in Content-Type is valid UTF-8 (ASCII + NULs), "
-    "so the 'UTF-8 first' rule decodes it with NULs and check_markup rejects it as not_html",
-)
 def test_bomless_utf16_declared_in_header() -> None:
     text = "<html><body><p>Hallo Welt</p></body></html>"
     decoded = decode_body(text.encode("utf-16-le"), {"content-type": "text/html; charset=utf-16le"})
@@ -125,12 +119,6 @@ def test_bomless_utf16_declared_in_header() -> None:
     assert decoded == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="worker bug: a <meta charset=utf-16> on ASCII-compatible bytes is obeyed (WHATWG says "
-    "treat it as utf-8), turning the page into CJK mojibake with no markup left",
-)
 def test_meta_utf16_on_ascii_compatible_bytes_is_ignored() -> None:
     text = '<html><head><meta charset="utf-16"></head><body><p>Caf\u00e9</p></body></html>'
     body = text.encode("cp1252")
