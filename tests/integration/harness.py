@@ -28,6 +28,13 @@ REPO = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = REPO / "deploy" / "local" / "kafka"
 
 
+def kafka_libs() -> Path:
+    """The broker's jar directory, resolved like deploy/local/kafka does."""
+    if os.environ.get("KAFKA_HOME"):
+        return Path(os.environ["KAFKA_HOME"]) / "libs"
+    return Path(os.environ.get("KAFKA_LIBS", REPO / ".kafka" / "libs"))
+
+
 def free_port() -> int:
     """A TCP port free on loopback right now."""
     with socket.socket() as sock:

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.contract.schemas import validate
 from tests.fixtures.synthetic import article_html, message
 from tests.integration.harness import Collector, Names, Output, Sent, create_topics, produce, wait_for_group
 from worker import codec
@@ -82,9 +83,11 @@ class Scenario:
             assert origin["topic"] == self.names.raw
             by_origin.setdefault((origin["partition"], origin["offset"]), []).append(record)
         assert set(by_origin) == set(self.expected), "outputs without input or inputs without output"
+        kinds = {self.names.articles: "article", self.names.duplicates: "duplicate", self.names.rejected: "rejected"}
         for coords, (expect, value) in self.expected.items():
             [record] = by_origin[coords]  # exactly one outcome per input
             assert record.topic == expect.topic, (coords, record.value)
+            validate(kinds[record.topic], record.value)
             if expect.reason is not None:
                 _check_rejected(record, expect.reason, value)
             else:

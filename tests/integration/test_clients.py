@@ -1,0 +1,63 @@
+"""Scrapers produce with other clients: every compression codec, unknown headers, no key."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from tests.fixtures.synthetic import article_html, message
+from tests.integration.harness import Collector, Names, create_topics, kafka_libs, wait_for_group
+
+CODECS = ["gzip", "zstd", "lz4", "snappy"]
+JAVA_PRODUCER = Path(__file__).parent / "clients" / "JavaProducer.java"
+
+
+def pages(prefix: str, seed: int) -> list[bytes]:
+    """Two distinct article messages."""
+    return [
+        orjson.dumps(message(f"https://{prefix}.example.com/story-{n}", article_html(seed + n)))
+        for n in range(2)
+    ]
+
+
+async def test_java_and_python_producers_with_every_codec(
+    broker: Any, names: Names, workers: Any, collector: Collector, tmp_path: Path
+) -> None:
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], 2)
+    workers.start(2)
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    expected_urls = set()
+
+    # The official Java client: one producer per codec, records with headers and no key.
+    java_args = []
+    for i, codec in enumerate(CODECS):
+        lines = pages(f"java-{codec}", 1000 + 10 * i)
+        (tmp_path / codec).write_bytes(b"\n".join(lines) + b"\n")
+        java_args.append(f"{codec}={tmp_path / codec}")
+        expected_urls |= {orjson.loads(v)["url"] for v in lines}
+    done = subprocess.run(
+        ["java", "-cp", f"{kafka_libs()}/*", str(JAVA_PRODUCER), broker.bootstrap, names.raw, *java_args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.split()) == 3 * 2 * len(CODECS), done.stdout
+
+    # aiokafka (cramjam behind zstd, lz4 and snappy), one producer per codec.
+    for i, codec in enumerate(CODECS):
+        lines = pages(f"py-{codec}", 2000 + 10 * i)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, compression_type=codec)
+        await producer.start()
+        try:
+            for line in lines:
+                await producer.send_and_wait(names.raw, line, headers=[("x-trace", b"\x00\xff")])
+        finally:
+            await producer.stop()
+        expected_urls |= {orjson.loads(v)["url"] for v in lines}
+
+    records = await collector.until(len(expected_urls))
+    assert [r.topic for r in records] == [names.articles] * len(expected_urls), [r.value for r in records]
+    assert {r.value["url"] for r in records} == expected_urls
