@@ -1,0 +1,70 @@
+"""The process runner: results come back, a slow call times out and its child is replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from worker.errors import Reason
+from worker.pipeline import Failure
+from worker.runner import InlineRunner, ProcessRunner
+
+
+def pid_after(delay_s: float) -> int:
+    """Sleep, then return the child's pid (module-level: it must pickle)."""
+    time.sleep(delay_s)
+    return os.getpid()
+
+
+def die() -> None:
+    os._exit(3)
+
+
+@pytest.fixture
+async def runner() -> AsyncIterator[ProcessRunner]:
+    r = ProcessRunner(workers=2, timeout_s=1.0, tasks_per_child=100)
+    yield r
+    r.close()
+
+
+async def test_calls_run_in_child_processes(runner: ProcessRunner) -> None:
+    pids = await asyncio.gather(*(runner.run(pid_after, 0.0) for _ in range(4)))
+    assert all(isinstance(p, int) and p != os.getpid() for p in pids)
+
+
+async def test_slow_call_times_out_and_its_slot_is_replaced(runner: ProcessRunner) -> None:
+    slow, fast = await asyncio.gather(runner.run(pid_after, 30.0), runner.run(pid_after, 0.0))
+    assert slow == Failure(Reason.TIMEOUT, "processing took longer than 1 s")
+    assert isinstance(fast, int)  # the other slot kept working meanwhile
+    assert runner.recycled == 1
+    after = await asyncio.gather(*(runner.run(pid_after, 0.0) for _ in range(2)))
+    assert all(isinstance(p, int) for p in after)  # both slots serve again
+
+
+async def test_a_dying_child_is_a_failure_and_is_replaced(runner: ProcessRunner) -> None:
+    result = await runner.run(die)
+    assert isinstance(result, Failure) and result.reason is Reason.EXTRACTOR_CRASHED
+    assert isinstance(await runner.run(pid_after, 0.0), int)
+
+
+async def test_event_loop_stays_responsive_while_children_work(runner: ProcessRunner) -> None:
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.gather(runner.run(pid_after, 0.5), runner.run(pid_after, 0.5))
+    ticker.cancel()
+    assert ticks >= 20
+
+
+async def test_inline_runner_calls_in_process() -> None:
+    assert await InlineRunner().run(pid_after, 0.0) == os.getpid()
