@@ -54,6 +54,14 @@ class Settings:
         return f"{self.app_id}-pages.by-url"
 
     @property
+    def rejected_payload_limit(self) -> int:
+        """Payload bytes kept in a rejection: small enough that the record always fits a message.
+
+        JSON escaping can grow text up to 6x (control characters as \\u00XX), hence 1/8.
+        """
+        return min(self.rejected_payload_bytes, self.max_message_bytes // 8)
+
+    @property
     def app_data_dir(self) -> Path:
         """Faust's local state directory for this app id."""
         return Path(self.data_dir) / self.app_id

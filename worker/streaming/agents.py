@@ -18,10 +18,10 @@ import os
 import traceback
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
 
 from worker import codec, pipeline
 from worker.core import dedup
@@ -37,6 +37,7 @@ from worker.streaming.topics import Topics
 log = logging.getLogger(__name__)
 
 BATCH_WAIT_S = 0.05
+TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
 EXIT_OUTPUT_FAILED = 70
 
 Send = tuple[faust.TopicT, bytes | None, bytes]
@@ -57,8 +58,11 @@ def register(
     async def intake(stream: faust.StreamT[bytes]) -> None:
         """Clean raw pages in parallel child processes, in batches, keeping input order."""
         async for events in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
-            sends = await asyncio.gather(*(_intake_one(event) for event in events))
-            await output.publish(sends, events)
+            try:
+                sends = await asyncio.gather(*(_intake_one(event) for event in events))
+                await output.publish(sends, events)
+            except Exception as exc:  # faust would ack the batch anyway: never let it
+                _exit_uncommitted(exc)
 
     async def _intake_one(event: faust.EventT) -> Send:
         origin = source_of(event)
@@ -74,7 +78,10 @@ def register(
     async def by_content(stream: faust.StreamT[bytes]) -> None:
         """Stage 1: the same text under another URL is a duplicate of its first owner."""
         async for event in stream.events():
-            await output.publish([_stage(event, _by_content_one)], [event])
+            try:
+                await output.publish([_stage(event, _by_content_one)], [event])
+            except Exception as exc:
+                _exit_uncommitted(exc)
 
     def _by_content_one(page: Extracted, value: bytes) -> Send:
         stored = tables.owners.get(page.content_hash)
@@ -90,7 +97,10 @@ def register(
     async def by_url(stream: faust.StreamT[bytes]) -> None:
         """Stage 2: unchanged content at a known URL is a duplicate; changed is a revision."""
         async for event in stream.events():
-            await output.publish([_stage(event, _by_url_one)], [event])
+            try:
+                await output.publish([_stage(event, _by_url_one)], [event])
+            except Exception as exc:
+                _exit_uncommitted(exc)
 
     def _by_url_one(page: Extracted, value: bytes) -> Send:
         stored = tables.urls.get(page.id)
@@ -129,24 +139,51 @@ class Output:
             origin.topic, origin.partition, origin.offset, failure.reason.value,
             (failure.url or "")[:200],
         )  # fmt: skip
-        record = pipeline.rejected(failure, origin, key, value, self.settings.rejected_payload_bytes)
+        record = pipeline.rejected(failure, origin, key, value, self.settings.rejected_payload_limit)
         return self.topics.rejected, key, codec.encode(record)
 
     async def publish(self, sends: Iterable[Send], events: Iterable[faust.EventT]) -> None:
-        """Send every record, then wait for all acknowledgements; exit if output is impossible."""
-        pending = []
-        for (topic, key, value), event in zip(sends, events):
+        """Send every record, then wait for all acknowledgements; exit if output is impossible.
+
+        A record too large for the producer or the topic is replaced by a rejection.
+        """
+        pending = [(await self._send(send), send, event) for send, event in zip(sends, events)]
+        for future, (_topic, _key, value), event in pending:
             try:
-                pending.append(await topic.send(key=key, value=value))
-            except MessageSizeTooLargeError:
-                failure = Failure(Reason.OUTPUT_TOO_LARGE, f"output record is {len(value)} bytes")
-                topic, key, value = self.rejection(failure, source_of(event), event.key, event.value)
-                pending.append(await topic.send(key=key, value=value))
+                await future
+            except Exception as exc:
+                if not _too_large(exc):
+                    _exit_uncommitted(exc)
+                failure = Failure(Reason.OUTPUT_TOO_LARGE, f"output record of {len(value)} bytes refused")
+                fallback = self.rejection(failure, source_of(event), event.key, event.value)
+                try:
+                    await (await self._send(fallback))
+                except Exception as fallback_exc:
+                    _exit_uncommitted(fallback_exc)
+
+    async def _send(self, send: Send) -> asyncio.Future[Any]:
+        """Start sending one record; an error raised at once is returned as a failed future."""
+        topic, key, value = send
         try:
-            await asyncio.gather(*pending)
-        except Exception as exc:  # nothing was committed for these events: replay on restart
-            log.critical("output not acknowledged (%r): exiting without commit", exc)
-            os._exit(EXIT_OUTPUT_FAILED)
+            return await topic.send(key=key, value=value)
+        except Exception as exc:
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
+
+
+def _too_large(exc: BaseException) -> bool:
+    """True if a send failed because the record is over the producer's or the topic's limit."""
+    return isinstance(exc, TOO_LARGE) or isinstance(exc.__cause__, TOO_LARGE)
+
+
+def _exit_uncommitted(exc: BaseException) -> NoReturn:
+    """An event's output is not acknowledged, so it must not be committed: exit, replay later.
+
+    Raising instead would let faust restart the agent and acknowledge the event anyway.
+    """
+    log.critical("output not acknowledged (%r): exiting without commit", exc)
+    os._exit(EXIT_OUTPUT_FAILED)
 
 
 def source_of(event: faust.EventT) -> Source:

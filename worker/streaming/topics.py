@@ -33,6 +33,7 @@ def declare(app: faust.App, settings: Settings) -> Topics:
             value_serializer="raw",
             internal=internal,
             partitions=settings.partitions if internal else None,
+            config={"max.message.bytes": str(settings.max_message_bytes)} if internal else None,
         )
 
     return Topics(

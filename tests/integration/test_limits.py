@@ -1,0 +1,36 @@
+"""Size limits on the output side: a record the producer may not send becomes a rejection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from tests.fixtures.synthetic import article_html, message
+from tests.integration.harness import Collector, Names, create_topics, produce, wait_for_group
+
+MAX_MESSAGE_BYTES = 300_000
+
+
+async def test_output_larger_than_the_message_limit_is_rejected_with_coordinates(
+    broker: Any, names: Names, workers: Any, collector: Collector
+) -> None:
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], 1)
+    workers.start(1, INGEST_MAX_MESSAGE_BYTES=str(MAX_MESSAGE_BYTES))
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    huge = article_html(7, paragraphs=900)  # about 400 KB of text: the cleaned record is too big
+    small = article_html(8)
+    values = [orjson.dumps(message("https://big.example.com/a", huge, as_body=True)),
+              orjson.dumps(message("https://small.example.com/b", small))]  # fmt: skip
+    assert MAX_MESSAGE_BYTES < len(values[0]) < 10 * MAX_MESSAGE_BYTES
+    sent = await produce(broker.bootstrap, names.raw, values)
+
+    rejected, article = await collector.until(2)
+    assert rejected.topic == names.rejected and article.topic == names.articles
+    got = rejected.value
+    assert got["reason"] == "output_too_large"
+    assert (got["origin"]["partition"], got["origin"]["offset"]) == (sent[0].partition, sent[0].offset)
+    assert got["payload_truncated"] and got["payload_bytes"] == len(values[0])
+    assert values[0].startswith(got["payload"].encode())
+    assert len(orjson.dumps(got)) < MAX_MESSAGE_BYTES
+    assert article.value["url"] == "https://small.example.com/b"
