@@ -17,13 +17,14 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from worker import codec
 from worker.errors import PageError
+from worker.security import client_options
 from worker.settings import Settings
 
 async def create_topics(settings: Settings) -> list[str]:
     """Create the input and output topics (faust creates its internal ones); return those made."""
     names = [settings.topic_raw, settings.topic_articles, settings.topic_duplicates, settings.topic_rejected]
     config = {"max.message.bytes": str(settings.max_message_bytes)}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -62,7 +63,7 @@ def key_of(line: bytes) -> bytes | None:
 async def feed(settings: Settings, path: str, compression: str | None = None) -> int:
     """Publish each line of a JSONL file to the raw topic as it is; return how many were sent."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         acks="all",
         enable_idempotence=True,
         max_request_size=settings.max_message_bytes,
@@ -89,7 +90,7 @@ async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[st
     topics = [settings.topic_articles, settings.topic_duplicates, settings.topic_rejected]
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         group_id=f"{settings.app_id}-dump-{uuid.uuid4().hex[:8]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -20,6 +20,15 @@ class Settings:
     """Frozen configuration of one worker process."""
 
     bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: str = "PLAINTEXT"
+    """PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."""
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    sasl_username: str = ""
+    sasl_password: str = ""
+    ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    ssl_check_hostname: bool = True
     app_id: str = "ingest-worker"
     topic_raw: str = "pages.raw"
     topic_articles: str = "articles"
@@ -73,14 +82,29 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from environment variables (see `ENV`)."""
+        """Build settings from environment variables (see `ENV`).
+
+        Any variable may instead be given as `<NAME>_FILE`, the path of a file holding the
+        value (how Kubernetes and Docker mount secrets); the variable itself wins if both are set.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         types = {f.name: f.type for f in fields(cls)}
         for var, name in ENV.items():
-            if var in env and env[var] != "":
-                values[name] = _convert(env[var], types[name], var)
+            raw = env.get(var) or _read_file(env.get(f"{var}_FILE"), var)
+            if raw:
+                values[name] = _convert(raw, types[name], var)
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _read_file(path: str | None, var: str) -> str:
+    """The stripped content of a `<VAR>_FILE` file, or '' when no file is named."""
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{var}_FILE={path!r} cannot be read: {exc.strerror}") from None
 
 
 def _convert(raw: str, type_name: object, var: str) -> object:
@@ -103,6 +127,14 @@ def _convert(raw: str, type_name: object, var: str) -> object:
 
 ENV: dict[str, str] = {
     "KAFKA_BOOTSTRAP_SERVERS": "bootstrap_servers",
+    "KAFKA_SECURITY_PROTOCOL": "security_protocol",
+    "KAFKA_SASL_MECHANISM": "sasl_mechanism",
+    "KAFKA_SASL_USERNAME": "sasl_username",
+    "KAFKA_SASL_PASSWORD": "sasl_password",
+    "KAFKA_SSL_CAFILE": "ssl_cafile",
+    "KAFKA_SSL_CERTFILE": "ssl_certfile",
+    "KAFKA_SSL_KEYFILE": "ssl_keyfile",
+    "KAFKA_SSL_CHECK_HOSTNAME": "ssl_check_hostname",
     "INGEST_APP_ID": "app_id",
     "INGEST_TOPIC_RAW": "topic_raw",
     "INGEST_TOPIC_ARTICLES": "topic_articles",

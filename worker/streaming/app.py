@@ -2,16 +2,60 @@
 
 from __future__ import annotations
 
-import faust
+from typing import Any
 
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types.auth import CredentialsT
+
+from worker.security import client_options, ssl_context
 from worker.settings import Settings
+
+
+class IdempotentProducer(faust_aiokafka.Producer):
+    """faust turns on producer idempotence only in exactly-once mode; we want it always."""
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {"acks": "all", "enable_idempotence": True}
+
+
+class IngestTransport(faust_aiokafka.Transport):
+    """The aiokafka transport with the idempotent producer."""
+
+    Producer = IdempotentProducer
+
+
+class IngestApp(faust.App):
+    """faust.App whose consumer and producer use IngestTransport."""
+
+    def _new_transport(self) -> IngestTransport:
+        return IngestTransport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> IngestTransport:
+        return IngestTransport(self.conf.broker_producer, self)
+
+
+def credentials(settings: Settings) -> CredentialsT | None:
+    """faust credentials for the configured security protocol (None for PLAINTEXT)."""
+    client_options(settings)  # validates the protocol name
+    if settings.security_protocol.startswith("SASL_"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password,
+            mechanism=settings.sasl_mechanism,
+            ssl_context=ssl_context(settings),
+        )
+    if settings.security_protocol == "SSL":
+        return faust.SSLCredentials(ssl_context(settings))
+    return None
 
 
 def create_app(settings: Settings) -> faust.App:
     """A faust App for these settings (no agents yet: see `agents.register`)."""
-    return faust.App(
+    return IngestApp(
         settings.app_id,
         broker=settings.broker_urls,
+        broker_credentials=credentials(settings),
         store=settings.store_url,
         datadir=str(settings.app_data_dir),
         autodiscover=False,
