@@ -40,6 +40,10 @@ def process(value: bytes | None, origin: Source, max_page_bytes: int) -> Extract
         return clean(page, origin, max_page_bytes)
     except PageError as exc:
         return Failure(exc.reason, exc.detail, page and page.url, page and page.source)
+    except MemoryError:  # the child's address-space limit (runner), hit by this page
+        return Failure(Reason.MEMORY_LIMIT, "page needed more memory than allowed", page and page.url)
+    except RecursionError:
+        return Failure(Reason.TOO_DEEP, "page nesting too deep to process", page and page.url)
 
 
 def parse(value: bytes | None, max_page_bytes: int) -> RawPage:
@@ -55,7 +59,10 @@ def clean(page: RawPage, origin: Source, max_page_bytes: int) -> Extracted:
     """Turn a validated page into an Extracted record."""
     canonical = canonicalize_url(page.url)
     decode.check_content_type(page.headers)
-    html = page.html if page.html is not None else decode.decode_body(page.body or b"", page.headers)
+    html = page.html
+    if html is None:
+        body = decode.decompress(page.body or b"", page.headers, max_page_bytes)
+        html = decode.decode_body(body, page.headers)
     if len(html) > max_page_bytes:
         raise PageError(Reason.TOO_LARGE, f"page is {len(html)} characters (max {max_page_bytes})")
     decode.check_markup(html)

@@ -3,7 +3,8 @@
 `ProcessRunner` keeps N single-process slots (child processes started from a forkserver that
 has already imported the pipeline). A call that runs past its timeout has its child killed and
 replaced, so one pathological page costs one slot for `timeout_s` and nothing more. A child
-that dies (segfault, OOM kill) is replaced the same way. `InlineRunner` has the same interface
+that dies (segfault, OOM kill) is replaced the same way. Each child's address space is capped,
+so a page that needs too much memory fails alone (MemoryError, see `pipeline.process`). `InlineRunner` has the same interface
 and runs in-process, for tests and the `clean` command.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import resource
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +23,12 @@ from worker.pipeline import Failure
 
 T = TypeVar("T")
 PRELOAD = ["worker.pipeline"]
+
+
+def limit_memory(max_bytes: int) -> None:
+    """Cap the child's address space, so a page that needs too much raises MemoryError (0: no cap)."""
+    if max_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
 
 
 class InlineRunner:
@@ -37,9 +45,12 @@ class InlineRunner:
 class ProcessRunner:
     """Runs calls in a fixed number of child processes with a per-call timeout."""
 
-    def __init__(self, workers: int, timeout_s: float, tasks_per_child: int) -> None:
+    def __init__(
+        self, workers: int, timeout_s: float, tasks_per_child: int, memory_bytes: int = 0
+    ) -> None:
         self.timeout_s = timeout_s
         self._tasks_per_child = tasks_per_child
+        self._memory_bytes = memory_bytes
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(PRELOAD)
         self._free: asyncio.Queue[ProcessPoolExecutor] = asyncio.Queue()
@@ -49,7 +60,11 @@ class ProcessRunner:
 
     def _new_slot(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=1, mp_context=self._context, max_tasks_per_child=self._tasks_per_child
+            max_workers=1,
+            mp_context=self._context,
+            max_tasks_per_child=self._tasks_per_child,
+            initializer=limit_memory,
+            initargs=(self._memory_bytes,),
         )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T | Failure:

@@ -41,6 +41,7 @@ class Settings:
     extract_workers: int = max(1, (os.cpu_count() or 1))
     extract_timeout_s: float = 30.0
     extract_tasks_per_child: int = 500
+    extract_memory_bytes: int = 2048 * MIB
     batch_size: int = 32
     max_page_bytes: int = 8 * MIB
     max_message_bytes: int = 10 * MIB
@@ -147,6 +148,7 @@ ENV: dict[str, str] = {
     "INGEST_EXTRACT_WORKERS": "extract_workers",
     "INGEST_EXTRACT_TIMEOUT_S": "extract_timeout_s",
     "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",
+    "INGEST_EXTRACT_MEMORY_BYTES": "extract_memory_bytes",
     "INGEST_BATCH_SIZE": "batch_size",
     "INGEST_MAX_PAGE_BYTES": "max_page_bytes",
     "INGEST_MAX_MESSAGE_BYTES": "max_message_bytes",

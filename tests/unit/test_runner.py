@@ -68,3 +68,17 @@ async def test_event_loop_stays_responsive_while_children_work(runner: ProcessRu
 
 async def test_inline_runner_calls_in_process() -> None:
     assert await InlineRunner().run(pid_after, 0.0) == os.getpid()
+
+
+def allocate(n_bytes: int) -> int:
+    return len(bytearray(n_bytes))
+
+
+async def test_memory_cap_makes_a_greedy_call_fail_alone() -> None:
+    capped = ProcessRunner(workers=1, timeout_s=10.0, tasks_per_child=100, memory_bytes=768 * 1024 * 1024)
+    try:
+        with pytest.raises(MemoryError):
+            await capped.run(allocate, 2 * 1024 * 1024 * 1024)
+        assert await capped.run(allocate, 1024) == 1024  # the same child goes on
+    finally:
+        capped.close()

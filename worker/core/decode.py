@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 
+import cramjam
 from charset_normalizer import from_bytes
 
 from worker.errors import PageError, Reason
@@ -26,9 +27,9 @@ MAGIC = (
     (b"\x89PNG", "PNG"),
     (b"GIF8", "GIF"),
     (b"\xff\xd8\xff", "JPEG"),
-    (b"PK\x03\x04", "ZIP"),
-    (b"\x1f\x8b", "gzip"),
+    (b"\x1f\x8b", "gzip"),  # still compressed after `decompress`: nested compression
     (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"PK\x03\x04", "ZIP"),
     (b"RIFF", "RIFF media"),
     (b"\x00\x00\x00", "binary"),
     (b"OggS", "Ogg"),
@@ -42,6 +43,41 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)"""
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _MARKUP = re.compile(r"<[a-zA-Z!/?]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+DECOMPRESSORS = {
+    "gzip": cramjam.gzip,
+    "x-gzip": cramjam.gzip,
+    "deflate": cramjam.zlib,
+    "br": cramjam.brotli,
+    "zstd": cramjam.zstd,
+}
+COMPRESSED_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def decompress(body: bytes, headers: dict[str, str], max_bytes: int) -> bytes:
+    """Undo a Content-Encoding (or gzip/zstd recognized by magic) without ever exceeding max_bytes.
+
+    trafilatura would decompress bytes itself, unbounded: pages reach it only as text.
+    """
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        encoding = next((name for magic, name in COMPRESSED_MAGIC if body.startswith(magic)), "")
+    if not encoding:
+        return body
+    codec = DECOMPRESSORS.get(encoding)
+    if codec is None:
+        raise PageError(Reason.UNDECODABLE, f"unsupported content-encoding {encoding[:32]!r}")
+    out = bytearray(max_bytes + 1)
+    try:
+        size = codec.decompress_into(body, out)
+    except cramjam.DecompressionError as exc:
+        if "whole buffer" in str(exc):
+            raise PageError(Reason.DECOMPRESSED_TOO_LARGE, f"{encoding} body inflates past {max_bytes} bytes") from None
+        raise PageError(Reason.UNDECODABLE, f"{encoding} body is corrupt") from None
+    if size > max_bytes:
+        raise PageError(Reason.DECOMPRESSED_TOO_LARGE, f"{encoding} body inflates past {max_bytes} bytes")
+    return bytes(out[:size])
 
 
 def check_content_type(headers: dict[str, str]) -> None:

@@ -20,7 +20,10 @@ def build(settings: Settings, runner: ProcessRunner | InlineRunner) -> faust.App
 def run(settings: Settings) -> None:
     """Run the worker until it is stopped (SIGTERM / SIGINT)."""
     runner = ProcessRunner(
-        settings.extract_workers, settings.extract_timeout_s, settings.extract_tasks_per_child
+        settings.extract_workers,
+        settings.extract_timeout_s,
+        settings.extract_tasks_per_child,
+        settings.extract_memory_bytes,
     )
     settings.app_data_dir.mkdir(parents=True, exist_ok=True)
     app = build(settings, runner)
