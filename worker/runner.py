@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from worker import metrics
 from worker.errors import Reason
 from worker.pipeline import Failure
 
@@ -89,6 +90,7 @@ class ProcessRunner:
             process.kill()
         slot.shutdown(wait=False, cancel_futures=True)
         self.recycled += 1
+        metrics.TIMEOUTS_RECYCLED.inc()
         return self._new_slot()
 
     def close(self) -> None:

@@ -49,8 +49,11 @@ class Settings:
     session_timeout_s: float = 30.0
     heartbeat_interval_s: float = 3.0
     commit_interval_s: float = 1.0
-    web_enabled: bool = False
+    web_enabled: bool = True
     web_port: int = 6066
+    health_interval_s: float = 5.0
+    stall_timeout_s: float = 120.0
+    shutdown_grace_s: float = 45.0
     log_level: str = "info"
 
     @property
@@ -158,5 +161,8 @@ ENV: dict[str, str] = {
     "INGEST_COMMIT_INTERVAL_S": "commit_interval_s",
     "INGEST_WEB_ENABLED": "web_enabled",
     "INGEST_WEB_PORT": "web_port",
+    "INGEST_HEALTH_INTERVAL_S": "health_interval_s",
+    "INGEST_STALL_TIMEOUT_S": "stall_timeout_s",
+    "INGEST_SHUTDOWN_GRACE_S": "shutdown_grace_s",
     "INGEST_LOG_LEVEL": "log_level",
 }

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -121,6 +123,8 @@ class Names:
             "INGEST_HEARTBEAT_INTERVAL_S": "1",
             "INGEST_COMMIT_INTERVAL_S": "0.5",
             "INGEST_LOG_LEVEL": "info",
+            "INGEST_WEB_PORT": str(free_port()),
+            "INGEST_HEALTH_INTERVAL_S": "1",
         }
 
 
@@ -129,6 +133,7 @@ class WorkerProcess:
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
+        self.web_port = int(env["INGEST_WEB_PORT"])
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "worker", "run"],
@@ -155,6 +160,14 @@ class WorkerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """GET a path of the worker's web server: (status, body)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
 
 async def create_topics(bootstrap: str, names: Iterable[str], partitions: int) -> None:

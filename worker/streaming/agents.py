@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import faust
 from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
 
-from worker import codec, pipeline
+from worker import codec, metrics, pipeline
 from worker.core import dedup
 from worker.core.envelope import iso_utc
 from worker.errors import Reason
@@ -90,6 +90,7 @@ def register(
         if new is not None:
             tables.owners[page.content_hash] = dedup.to_table(new)
         if duplicate is not None:
+            metrics.count("duplicate", duplicate.kind)
             return topics.duplicates, page.id.encode(), codec.encode(duplicate)
         return topics.by_url, page.id.encode(), value
 
@@ -108,8 +109,11 @@ def register(
         new, record = dedup.check_url(state, page, iso_utc(datetime.now(timezone.utc)))
         if new is not None:
             tables.urls[page.id] = dedup.to_table(new)
-        topic = topics.articles if isinstance(record, Article) else topics.duplicates
-        return topic, page.id.encode(), codec.encode(record)
+        if isinstance(record, Article):
+            metrics.count("article")
+            return topics.articles, page.id.encode(), codec.encode(record)
+        metrics.count("duplicate", record.kind)
+        return topics.duplicates, page.id.encode(), codec.encode(record)
 
     def _stage(event: faust.EventT, decide: Any) -> Send:
         """Decode an internal record and decide, inside the error boundary."""
@@ -139,6 +143,7 @@ class Output:
             origin.topic, origin.partition, origin.offset, failure.reason.value,
             (failure.url or "")[:200],
         )  # fmt: skip
+        metrics.count("rejected", failure.reason.value)
         record = pipeline.rejected(failure, origin, key, value, self.settings.rejected_payload_limit)
         return self.topics.rejected, key, codec.encode(record)
 

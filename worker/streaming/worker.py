@@ -1,20 +1,52 @@
-"""Assembles the app (topics, tables, agents) and runs it as a faust worker."""
+"""Assembles the app (topics, tables, agents, web views) and runs it as a faust worker."""
 
 from __future__ import annotations
+
+import logging
+import os
+import threading
 
 import faust
 
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
-from worker.streaming import agents, tables, topics
+from worker.streaming import agents, tables, topics, web
 from worker.streaming.app import create_app
+
+log = logging.getLogger(__name__)
 
 
 def build(settings: Settings, runner: ProcessRunner | InlineRunner) -> faust.App:
     """The complete faust app for these settings."""
     app = create_app(settings)
-    agents.register(app, topics.declare(app, settings), tables.declare(app, settings), runner, settings)
+    declared = topics.declare(app, settings)
+    agents.register(app, declared, tables.declare(app, settings), runner, settings)
+    sources = {settings.topic_raw, settings.topic_by_content, settings.topic_by_url}
+    web.register(app, settings, sources)
     return app
+
+
+class GracefulWorker(faust.Worker):
+    """A faust Worker whose SIGTERM shutdown is bounded by a grace period.
+
+    faust finishes in-flight events, commits and leaves the group on SIGTERM; if that takes
+    longer than `grace_s` (a page stuck in extraction), the process exits 0 anyway and the
+    uncommitted pages are replayed by whoever takes the partitions over.
+    """
+
+    def __init__(self, app: faust.App, grace_s: float, **kwargs: object) -> None:
+        super().__init__(app, **kwargs)  # type: ignore[arg-type]
+        self.grace_s = grace_s
+
+    def _on_sigterm(self) -> None:
+        timer = threading.Timer(self.grace_s, self._abandon)
+        timer.daemon = True
+        timer.start()
+        super()._on_sigterm()
+
+    def _abandon(self) -> None:
+        log.warning("shutdown grace of %.0f s over: abandoning in-flight pages (replayed later)", self.grace_s)
+        os._exit(0)
 
 
 def run(settings: Settings) -> None:
@@ -28,6 +60,7 @@ def run(settings: Settings) -> None:
     settings.app_data_dir.mkdir(parents=True, exist_ok=True)
     app = build(settings, runner)
     try:
-        faust.Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+        worker = GracefulWorker(app, settings.shutdown_grace_s, loglevel=settings.log_level, quiet=True)
+        worker.execute_from_commandline()
     finally:
         runner.close()
