@@ -23,7 +23,7 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.max_page_bytes == 8 * MIB
     assert settings.rejected_payload_bytes == 1 * MIB
     assert settings.extract_timeout_s == 30.0
-    assert settings.web_enabled is False
+    assert settings.web_enabled is True
     assert settings.extract_workers >= 1
 
 
@@ -117,3 +117,16 @@ def test_settings_are_frozen() -> None:
     settings = Settings.from_env({})
     with pytest.raises(FrozenInstanceError):
         settings.app_id = "other"  # type: ignore[misc]
+
+
+def test_any_variable_can_come_from_a_mounted_file(tmp_path: Path) -> None:
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\n")
+    settings = Settings.from_env({"KAFKA_SASL_PASSWORD_FILE": str(secret), "INGEST_PARTITIONS_FILE": str(secret)} | {"INGEST_PARTITIONS": "3"})
+    assert settings.sasl_password == "s3cret"
+    assert settings.partitions == 3  # the variable itself wins over its _FILE
+
+
+def test_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="KAFKA_SASL_PASSWORD_FILE"):
+        Settings.from_env({"KAFKA_SASL_PASSWORD_FILE": str(tmp_path / "missing")})
