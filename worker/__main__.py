@@ -8,6 +8,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
+
 from worker import __version__, codec, kafka_tools, pipeline
 from worker.core.dedup import article
 from worker.core.envelope import iso_utc
@@ -17,9 +19,19 @@ from worker.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments and run one command; return the exit code."""
+    """Parse arguments and run one command; return the exit code (2: configuration or Kafka error)."""
     args = _parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        return _command(args, Settings.from_env())
+    except ValueError as exc:
+        print(f"ingest-worker: configuration error: {exc}", file=sys.stderr)
+    except KafkaError as exc:
+        print(f"ingest-worker {args.command}: Kafka error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the parsed command."""
     if args.command == "run":
         from worker.streaming.worker import run  # imports faust only when needed
 

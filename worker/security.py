@@ -8,6 +8,7 @@ from typing import Any
 from worker.settings import Settings
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -21,10 +22,22 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     return context
 
 
-def client_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for aiokafka clients (producer, consumer, admin)."""
+def check(settings: Settings) -> None:
+    """Refuse a security configuration that cannot work, naming the variables at fault."""
     if settings.security_protocol not in PROTOCOLS:
         raise ValueError(f"KAFKA_SECURITY_PROTOCOL={settings.security_protocol!r}: not one of {PROTOCOLS}")
+    if settings.security_protocol.startswith("SASL_"):
+        if settings.sasl_mechanism not in MECHANISMS:
+            raise ValueError(f"KAFKA_SASL_MECHANISM={settings.sasl_mechanism!r}: not one of {MECHANISMS}")
+        if not (settings.sasl_username and settings.sasl_password):
+            raise ValueError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or their _FILE forms)")
+    if settings.ssl_keyfile and not settings.ssl_certfile:
+        raise ValueError("KAFKA_SSL_KEYFILE is set but KAFKA_SSL_CERTFILE is not")
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for aiokafka clients (producer, consumer, admin)."""
+    check(settings)
     options: dict[str, Any] = {
         "bootstrap_servers": settings.bootstrap_servers,
         "security_protocol": settings.security_protocol,

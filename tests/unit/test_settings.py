@@ -130,3 +130,20 @@ def test_any_variable_can_come_from_a_mounted_file(tmp_path: Path) -> None:
 def test_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="KAFKA_SASL_PASSWORD_FILE"):
         Settings.from_env({"KAFKA_SASL_PASSWORD_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SASL_USERNAME"),
+        ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_PASSWORD": "p",
+          "KAFKA_SASL_MECHANISM": "GSSAPI"}, "KAFKA_SASL_MECHANISM"),
+        ({"KAFKA_SECURITY_PROTOCOL": "TLS"}, "KAFKA_SECURITY_PROTOCOL"),
+        ({"KAFKA_SSL_KEYFILE": "/k.pem"}, "KAFKA_SSL_CERTFILE"),
+    ],
+)  # fmt: skip
+def test_security_settings_that_cannot_work_are_refused(env: dict[str, str], message: str) -> None:
+    from worker.security import check
+
+    with pytest.raises(ValueError, match=message):
+        check(Settings.from_env(env))

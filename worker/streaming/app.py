@@ -8,7 +8,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.auth import CredentialsT
 
-from worker.security import client_options, ssl_context
+from worker.security import check, ssl_context
 from worker.settings import Settings
 
 
@@ -37,7 +37,7 @@ class IngestApp(faust.App):
 
 def credentials(settings: Settings) -> CredentialsT | None:
     """faust credentials for the configured security protocol (None for PLAINTEXT)."""
-    client_options(settings)  # validates the protocol name
+    check(settings)
     if settings.security_protocol.startswith("SASL_"):
         return faust.SASLCredentials(
             username=settings.sasl_username,
