@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 MIB = 1024 * 1024
@@ -24,7 +24,7 @@ class Settings:
     """PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."""
     sasl_mechanism: str = "SCRAM-SHA-512"
     sasl_username: str = ""
-    sasl_password: str = ""
+    sasl_password: str = field(default="", repr=False)
     ssl_cafile: str = ""
     ssl_certfile: str = ""
     ssl_keyfile: str = ""
@@ -52,7 +52,9 @@ class Settings:
     web_enabled: bool = True
     web_port: int = 6066
     health_interval_s: float = 5.0
-    stall_timeout_s: float = 120.0
+    stall_timeout_s: float = 0.0
+    """0: derived, see `stall_limit_s`."""
+    exit_on_stall: bool = True
     shutdown_grace_s: float = 45.0
     log_level: str = "info"
 
@@ -65,6 +67,16 @@ class Settings:
     def topic_by_url(self) -> str:
         """Internal topic keyed by article id (second dedup stage)."""
         return f"{self.app_id}-pages.by-url"
+
+    @property
+    def stall_limit_s(self) -> float:
+        """Seconds without a commit, with lag, after which the worker counts as stalled.
+
+        Derived by default from the longest a full batch of timing-out pages may take, so
+        slow pages are never mistaken for a stall.
+        """
+        worst_batch_s = self.batch_size * self.extract_timeout_s / max(1, self.extract_workers)
+        return self.stall_timeout_s or max(120.0, 2 * worst_batch_s)
 
     @property
     def rejected_payload_limit(self) -> int:
@@ -163,6 +175,7 @@ ENV: dict[str, str] = {
     "INGEST_WEB_PORT": "web_port",
     "INGEST_HEALTH_INTERVAL_S": "health_interval_s",
     "INGEST_STALL_TIMEOUT_S": "stall_timeout_s",
+    "INGEST_EXIT_ON_STALL": "exit_on_stall",
     "INGEST_SHUTDOWN_GRACE_S": "shutdown_grace_s",
     "INGEST_LOG_LEVEL": "log_level",
 }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import Broker, Collector, Names, WorkerProcess
+from tests.integration.harness import Broker, Collector, Names, Workers
 
 pytestmark = pytest.mark.integration
 
@@ -32,36 +32,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 def names() -> Names:
     """Fresh app id and topic names for one test."""
     return Names()
-
-
-class Workers:
-    """Starts and stops worker processes for one test, and shows their logs on failure."""
-
-    def __init__(self, broker: Broker, names: Names, tmp_path: Path) -> None:
-        self.broker, self.names, self.tmp_path = broker, names, tmp_path
-        self.running: list[WorkerProcess] = []
-        self.started = 0
-
-    def start(self, partitions: int, **extra_env: str) -> WorkerProcess:
-        """Start one more worker process with its own data directory and log."""
-        self.started += 1
-        data_dir = self.tmp_path / f"data-{self.started}"
-        env = {**self.names.env(self.broker.bootstrap, partitions, data_dir), **extra_env}
-        worker = WorkerProcess(env, self.tmp_path / f"worker-{self.started}.log")
-        self.running.append(worker)
-        return worker
-
-    def stop_all(self) -> list[int]:
-        """SIGTERM every running worker; return their exit codes."""
-        codes = [w.stop() for w in self.running]
-        self.running.clear()
-        return codes
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
-            for p in sorted(self.tmp_path.glob("worker-*.log"))
-        )
 
 
 @pytest.fixture

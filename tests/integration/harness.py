@@ -51,6 +51,7 @@ class Broker:
     state_dir: Path
     port: int = field(default_factory=free_port)
     controller_port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
@@ -62,6 +63,7 @@ class Broker:
             "KAFKA_STATE_DIR": str(self.state_dir),
             "KAFKA_PORT": str(self.port),
             "KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            **self.env,
         }
         done = subprocess.run(
             [str(KAFKA_SCRIPT), command], env=env, capture_output=True, text=True, timeout=900
@@ -285,3 +287,33 @@ class Collector:
     async def close(self) -> None:
         if self._consumer is not None:
             await self._consumer.stop()
+
+
+class Workers:
+    """Starts and stops worker processes for one test, and shows their logs on failure."""
+
+    def __init__(self, broker: Broker, names: Names, tmp_path: Path) -> None:
+        self.broker, self.names, self.tmp_path = broker, names, tmp_path
+        self.running: list[WorkerProcess] = []
+        self.started = 0
+
+    def start(self, partitions: int, **extra_env: str) -> WorkerProcess:
+        """Start one more worker process with its own data directory and log."""
+        self.started += 1
+        data_dir = self.tmp_path / f"data-{self.started}"
+        env = {**self.names.env(self.broker.bootstrap, partitions, data_dir), **extra_env}
+        worker = WorkerProcess(env, self.tmp_path / f"worker-{self.started}.log")
+        self.running.append(worker)
+        return worker
+
+    def stop_all(self) -> list[int]:
+        """SIGTERM every running worker; return their exit codes."""
+        codes = [w.stop() for w in self.running]
+        self.running.clear()
+        return codes
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
+            for p in sorted(self.tmp_path.glob("worker-*.log"))
+        )

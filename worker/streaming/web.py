@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -17,13 +18,15 @@ from worker.settings import Settings
 
 log = logging.getLogger(__name__)
 
+EXIT_STALLED = 75
+
 
 class Probe:
     """Reads log-end and committed offsets through clients of its own (a stuck consumer can't)."""
 
     def __init__(self, app: faust.App, settings: Settings, topics: set[str]) -> None:
         self.app, self.settings, self.topics = app, settings, topics
-        self.tracker = ProgressTracker(settings.stall_timeout_s)
+        self.tracker = ProgressTracker(settings.stall_limit_s)
         self.status = Status(True, 0, 0.0, "starting")
         self.reachable = False
         self._clients: tuple[AIOKafkaConsumer, AIOKafkaAdminClient] | None = None
@@ -55,6 +58,11 @@ class Probe:
         self.status = self.tracker.observe(time.monotonic(), end, committed)
         metrics.LAG.set(self.status.lag)
         metrics.STALLED_S.set(self.status.seconds_without_progress)
+        if not self.status.healthy and self.settings.exit_on_stall:
+            # A consumer that stopped fetching (seen after broker restarts and rebalances)
+            # recovers only with a new process; nothing uncommitted is lost, it is replayed.
+            log.critical("stalled (%s): exiting so a new process takes over", self.status.detail)
+            os._exit(EXIT_STALLED)
 
     async def close(self) -> None:
         if self._clients is not None:
