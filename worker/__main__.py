@@ -15,6 +15,7 @@ from worker.core.dedup import article
 from worker.core.envelope import iso_utc
 from worker.errors import PageError
 from worker.records import RawPage, Source
+from worker.startup import BrokerRefused
 from worker.settings import Settings
 
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         return _command(args, Settings.from_env())
     except ValueError as exc:
         print(f"ingest-worker: configuration error: {exc}", file=sys.stderr)
-    except KafkaError as exc:
+    except (KafkaError, BrokerRefused) as exc:
         print(f"ingest-worker {args.command}: Kafka error: {exc}", file=sys.stderr)
     return 2
 

@@ -32,20 +32,27 @@ class Status:
 
 @dataclass
 class ProgressTracker:
-    """Remembers when the committed offsets last moved."""
+    """Remembers, per partition, when its committed offset last moved."""
 
     stall_timeout_s: float
     _committed: dict[Hashable, int] = field(default_factory=dict)
-    _progress_at: float | None = None
+    _moved_at: dict[Hashable, float] = field(default_factory=dict)
 
     def observe(self, now: float, end: Mapping[Hashable, int], committed: Mapping[Hashable, int]) -> Status:
-        """Record one probe: end offsets and committed offsets (missing = nothing committed yet)."""
-        current = {tp: committed.get(tp, 0) for tp in end}
-        lag = sum(max(0, end[tp] - current[tp]) for tp in end)
-        if self._progress_at is None or current != self._committed or lag == 0:
-            self._progress_at = now
-        self._committed = current
-        idle = now - self._progress_at
-        if lag > 0 and idle > self.stall_timeout_s:
-            return Status(False, lag, idle, f"lag {lag} and no commit for {idle:.0f} s")
+        """Record one probe: end offsets and committed offsets (missing = nothing committed yet).
+
+        A partition counts as stuck when it has lag and its committed offset has not moved for
+        `stall_timeout_s`, even while other partitions progress (one stuck stream is enough).
+        """
+        lags = {tp: max(0, end[tp] - committed.get(tp, 0)) for tp in end}
+        for tp in end:
+            if tp not in self._moved_at or committed.get(tp, 0) != self._committed.get(tp) or not lags[tp]:
+                self._moved_at[tp] = now
+        self._committed = {tp: committed.get(tp, 0) for tp in end}
+        self._moved_at = {tp: self._moved_at[tp] for tp in end}
+        idle = max((now - self._moved_at[tp] for tp in end if lags[tp]), default=0.0)
+        lag = sum(lags.values())
+        if idle > self.stall_timeout_s:
+            stuck = sorted(str(tp) for tp in end if lags[tp] and now - self._moved_at[tp] > self.stall_timeout_s)
+            return Status(False, lag, idle, f"no commit for {idle:.0f} s with lag on {', '.join(stuck)[:300]}")
         return Status(True, lag, idle, "progressing" if lag else "caught up")

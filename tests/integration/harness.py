@@ -164,23 +164,28 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
     def get(self, path: str) -> tuple[int, bytes]:
-        """GET a path of the worker's web server: (status, body)."""
+        """GET a path of the worker's web server: (status, body); status 0 if nothing listens."""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}{path}", timeout=5) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+        except urllib.error.URLError:
+            return 0, b""  # nothing listening (yet)
 
 
 async def create_topics(bootstrap: str, names: Iterable[str], partitions: int) -> None:
-    """Create topics through the worker's own `topics` command code."""
+    """Create the topics that do not exist yet."""
     from aiokafka.admin import NewTopic
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         config = {"max.message.bytes": str(10 * 1024 * 1024)}
-        await admin.create_topics([NewTopic(n, partitions, 1, topic_configs=config) for n in names])
+        existing = set(await admin.list_topics())
+        new = [NewTopic(n, partitions, 1, topic_configs=config) for n in names if n not in existing]
+        if new:
+            await admin.create_topics(new)
     finally:
         await admin.close()
 

@@ -33,3 +33,11 @@ def test_progress_after_a_stall_recovers() -> None:
     tracker.observe(0, {"p0": 100}, {"p0": 40})
     assert not tracker.observe(20, {"p0": 100}, {"p0": 40}).healthy
     assert tracker.observe(21, {"p0": 100}, {"p0": 41}).healthy
+
+
+def test_one_stuck_partition_is_a_stall_even_while_others_progress() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    for t in range(0, 30, 5):
+        status = tracker.observe(t, {"raw-0": 1000, "by-url-0": 50}, {"raw-0": t * 10, "by-url-0": 7})
+    assert not status.healthy
+    assert "by-url-0" in status.detail and "raw-0" not in status.detail

@@ -74,16 +74,8 @@ def register(
             return output.rejection(result, origin, event.key, event.value)
         return topics.by_content, result.content_hash.encode(), codec.encode(result)
 
-    @app.agent(topics.by_content, name="by_content")
-    async def by_content(stream: faust.StreamT[bytes]) -> None:
-        """Stage 1: the same text under another URL is a duplicate of its first owner."""
-        async for event in stream.events():
-            try:
-                await output.publish([_stage(event, _by_content_one)], [event])
-            except Exception as exc:
-                _exit_uncommitted(exc)
-
     def _by_content_one(page: Extracted, value: bytes) -> Send:
+        """Stage 1: the same text under another URL is a duplicate of its first owner."""
         stored = tables.owners.get(page.content_hash)
         owner = dedup.ContentOwner(**stored) if stored else None
         new, duplicate = dedup.check_content(owner, page)
@@ -94,16 +86,8 @@ def register(
             return topics.duplicates, page.id.encode(), codec.encode(duplicate)
         return topics.by_url, page.id.encode(), value
 
-    @app.agent(topics.by_url, name="by_url")
-    async def by_url(stream: faust.StreamT[bytes]) -> None:
-        """Stage 2: unchanged content at a known URL is a duplicate; changed is a revision."""
-        async for event in stream.events():
-            try:
-                await output.publish([_stage(event, _by_url_one)], [event])
-            except Exception as exc:
-                _exit_uncommitted(exc)
-
     def _by_url_one(page: Extracted, value: bytes) -> Send:
+        """Stage 2: unchanged content at a known URL is a duplicate; changed is a revision."""
         stored = tables.urls.get(page.id)
         state = dedup.UrlState(**stored) if stored else None
         new, record = dedup.check_url(state, page, iso_utc(datetime.now(timezone.utc)))
@@ -125,6 +109,22 @@ def register(
             return send
         except Exception as exc:
             return output.rejection(internal_failure(exc), origin, event.key, event.value)
+
+    def stage(topic: faust.TopicT, name: str, decide: Any) -> None:
+        """Register a dedup stage: one event at a time, decided against its table."""
+
+        async def agent(stream: faust.StreamT[bytes]) -> None:
+            async for event in stream.events():
+                try:
+                    await output.publish([_stage(event, decide)], [event])
+                except Exception as exc:
+                    _exit_uncommitted(exc)
+
+        agent.__doc__ = decide.__doc__
+        app.agent(topic, name=name)(agent)
+
+    stage(topics.by_content, "by_content", _by_content_one)
+    stage(topics.by_url, "by_url", _by_url_one)
 
 
 class Output:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -9,6 +10,7 @@ import threading
 import faust
 
 from worker.runner import InlineRunner, ProcessRunner
+from worker.startup import wait_for_broker
 from worker.settings import Settings
 from worker.streaming import agents, tables, topics, web
 from worker.streaming.app import create_app
@@ -50,7 +52,8 @@ class GracefulWorker(faust.Worker):
 
 
 def run(settings: Settings) -> None:
-    """Run the worker until it is stopped (SIGTERM / SIGINT)."""
+    """Wait for the broker, then run the worker until it is stopped (SIGTERM / SIGINT)."""
+    asyncio.run(wait_for_broker(settings))
     runner = ProcessRunner(
         settings.extract_workers,
         settings.extract_timeout_s,

@@ -1,0 +1,42 @@
+"""A worker started before its broker waits (alive, not ready), then proceeds."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import orjson
+
+from tests.fixtures.synthetic import article_html, message
+from tests.integration.harness import Broker, Collector, Names, Workers, create_topics, produce, wait_for_group
+
+
+async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
+    broker = Broker(state_dir=tmp_path / "kafka")
+    names = Names()
+    workers = Workers(broker, names, tmp_path)
+    worker = workers.start(1)
+    try:
+        for _ in range(40):  # waiting for Kafka: alive, not ready
+            if worker.get("/healthz")[0] == 200:
+                break
+            await asyncio.sleep(0.25)
+        assert worker.get("/healthz")[0] == 200
+        assert worker.get("/readyz")[0] == 503
+        await asyncio.sleep(3)
+        assert worker.process.poll() is None, worker.log()
+
+        broker.start()
+        await create_topics(broker.bootstrap, [names.raw, *names.outputs], 1)
+        await wait_for_group(broker.bootstrap, names.app_id, 1, timeout_s=120)
+        await produce(broker.bootstrap, names.raw, [orjson.dumps(message("https://late.example.com/a", article_html(9)))])
+        collector = Collector(broker.bootstrap, names.outputs)
+        try:
+            [record] = await collector.until(1)
+        finally:
+            await collector.close()
+        assert record.topic == names.articles
+        assert "not reachable: not ready; retrying" in worker.log()
+    finally:
+        workers.stop_all()
+        broker.stop()
