@@ -151,7 +151,7 @@ async def test_every_page_accounted_for_once(
     await s.bad(orjson.dumps({"url": A, "html": 12}), "invalid_schema")
     await s.bad(orjson.dumps({"url": "ftp://files.example.com/a", "html": "<p>x</p>"}), "invalid_url")
     await s.bad(orjson.dumps({"url": A, "body": base64.b64encode(PNG).decode()}), "not_html")
-    await s.bad(orjson.dumps({"url": "https://app.example.com/", "html": SPA}), "empty_extraction")
+    await s.bad(orjson.dumps({"url": "https://app.example.com/inbox", "html": SPA}), "needs_javascript")
     await s.bad(None, "empty_message", key=b"tombstone")
     await s.bad(b"\xff\xfe\x00garbage\x00", "not_json")
     s.check(await collector.until(s.count))

@@ -143,11 +143,11 @@ def test_bad_base64_body_is_undecodable() -> None:
     assert failure(encode({"url": URL, "body": "%%%"})).reason is Reason.UNDECODABLE
 
 
-def test_spa_shell_is_an_empty_extraction() -> None:
-    message = {"url": "https://app.tidepool.example/", "html": page_text("spa-shell.html")}
+def test_spa_shell_needs_javascript() -> None:
+    message = {"url": "https://app.tidepool.example/app/inbox", "html": page_text("spa-shell.html")}
     result = failure(encode(message))
-    assert result.reason is Reason.EMPTY_EXTRACTION
-    assert result.url == "https://app.tidepool.example/"
+    assert result.reason is Reason.NEEDS_JAVASCRIPT
+    assert result.url == "https://app.tidepool.example/app/inbox"
 
 
 def test_message_over_max_page_bytes_is_too_large() -> None:
