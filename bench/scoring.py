@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 _TOKEN = re.compile(r"\w+")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " "}
+)
 SHINGLE = 4
 
 
@@ -66,21 +68,22 @@ def text_score(pairs: Iterable[tuple[str, str]]) -> TextScore:
     return TextScore(len(recalls), empty, mean_p, sum(recalls) / len(recalls) if recalls else 0.0)
 
 
-def _norm_title(value: str | None) -> str:
-    """Title comparison form: NFKC, straight quotes, one space, case-folded."""
+def _norm(value: str | None) -> str:
+    """Comparison form (bench/labels/README.md): NFKC, straight quotes, '-' for dashes, one
+    space, no trailing punctuation, case-folded."""
     text = unicodedata.normalize("NFKC", (value or "").translate(_QUOTES))
-    return " ".join(text.split()).casefold()
+    return " ".join(text.split()).rstrip(".!?:;,").casefold()
 
 
 def title_ok(label: dict[str, Any], value: str | None) -> bool:
-    """Title equality after whitespace/quote normalization, case-insensitive."""
-    return _norm_title(label.get("title")) == _norm_title(value)
+    """Title equality after normalization."""
+    return _norm(label.get("title")) == _norm(value)
 
 
 def author_ok(label: dict[str, Any], value: list[str] | None) -> bool:
     """Same set of names, case-insensitive (no names on both sides counts as correct)."""
-    want = {_norm_title(name) for name in label.get("author") or []}
-    return want == {_norm_title(name) for name in value or []}
+    want = {_norm(name) for name in label.get("author") or []}
+    return want == {_norm(re.sub(r"^by\s+", "", name, flags=re.I)) for name in value or []}
 
 
 def date_ok(label: dict[str, Any], value: str | None, field: str = "date_published") -> bool:
@@ -90,15 +93,21 @@ def date_ok(label: dict[str, Any], value: str | None, field: str = "date_publish
 
 
 def language_ok(label: dict[str, Any], value: str | None) -> bool:
-    """Same ISO 639-1 code."""
-    return (label.get("language") or None) == (value or None)
+    """Same ISO 639-1 code (the prediction lower-cased, region dropped)."""
+    predicted = re.split(r"[-_]", value or "")[0].lower()
+    return (label.get("language") or None) == (predicted or None)
 
 
 def site_name_ok(label: dict[str, Any], value: str | None) -> bool:
     """Equal to the site name or any listed alternative, case-insensitive."""
     names = [label.get("site_name"), *(label.get("site_name_alternatives") or [])]
-    wanted = {_norm_title(n) for n in names if n}
-    return _norm_title(value) in wanted if wanted else not value
+    wanted = {_site(n) for n in names if n}
+    return _site(value) in wanted if wanted else not value
+
+
+def _site(value: str | None) -> str:
+    """Site-name comparison form: normalized, a leading 'The' ignored."""
+    return re.sub(r"^the\s+", "", _norm(value))
 
 
 FIELDS = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from worker.core.dates import MONTHS
 from worker.core.signals import Signals, normalized, types_of
 
 MAX_AUTHORS = 10
@@ -26,6 +27,7 @@ NOT_NAMES = frozenset(
     correspondents contributor contributors guest author authors writer writers press agency
     wire wires service services bureau online digital media office committee unknown anonymous
     sponsored partner partners content studio published updated posted by photo photos video
+    the berita kabar share follow email updated
     """.split()
 )  # fmt: skip
 """Words that never occur in a person's name (compared case-insensitively)."""
@@ -43,30 +45,48 @@ _PREFIX = re.compile(
     r"av|af|от|автор|작성자|글|기자|author|autor|auteur|penulis|reporter|editor)\s*[:\-–]?\s+",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:[,;|·•/]|\s(?:and|und|et|y|e|dan|и|en|och|og|ve)\s|&|\+)\s*", re.IGNORECASE)
+_SPLIT = re.compile(
+    r"\s*(?:[,;|·•/]|(?<=\w\w)\.\s|\s(?:and|und|et|y|e|dan|и|en|och|og|ve)\s|&|\+)\s*", re.IGNORECASE
+)
+WEEKDAYS = (
+    "monday tuesday wednesday thursday friday saturday sunday senin selasa rabu kamis jumat sabtu "
+    "minggu montag dienstag mittwoch donnerstag freitag samstag sonntag lunes martes miércoles "
+    "jueves viernes sábado domingo lundi mardi mercredi jeudi vendredi samedi dimanche lunedì "
+    "martedì mercoledì giovedì venerdì sabato segunda terça quarta quinta sexta понедельник "
+    "вторник среда четверг пятница суббота воскресенье"
+).split()
+_DATE_START = re.compile(
+    r"\b(?:" + "|".join(WEEKDAYS) + r")\b|\b(?:" + "|".join(k for k in MONTHS if len(k) >= 3)
+    + r")\.?\s+\d|\d|\b(?:updated|published|posted|on)\s+\S*\s*\d",
+    re.IGNORECASE,
+)
 _NOT_NAME_CHARS = re.compile(r"[\d@#/\\:=<>{}\[\]()|*_?!]|https?|www\.|\.(?:com|org|net)\b", re.I)
 _SPACE = re.compile(r"\s+")
+_CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z])")
 _CJK = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\s·]{2,12}$")
 
 
 def authors(signals: Signals, site_name: str | None, categories: list[str]) -> list[str]:
-    """Author names from the first source that has any real name in it."""
+    """Author names from the first source that has any real name in it; the visible byline
+    instead when it names the same people and more."""
     excluded = {normalized(n) for n in (site_name, *categories) if n}
+    shown = max((_names([b], excluded) for b in signals.bylines[:2]), key=len, default=[])
     for candidates in _sources(signals):
         names = _names(candidates, excluded)
         if names:
-            return names[:MAX_AUTHORS]
-    return []
+            wider = {n.casefold() for n in names} < {n.casefold() for n in shown}
+            return (shown if wider else names)[:MAX_AUTHORS]
+    return shown[:MAX_AUTHORS]
 
 
 def _sources(signals: Signals) -> list[list[str]]:
-    """Raw author strings per source, best source first."""
+    """Raw author strings per declared source, best source first."""
     from_jsonld: list[str] = []
     for article in signals.articles():
         from_jsonld += _jsonld_people(article.get("author")) + _jsonld_people(article.get("creator"))
     metas = [v for name in AUTHOR_METAS for v in signals.meta.get(name, [])]
     microdata = signals.itemprops.get("author", []) + signals.itemprops.get("creator", [])
-    return [from_jsonld, metas, microdata, signals.bylines[:3]]
+    return [from_jsonld, metas, microdata]
 
 
 def _jsonld_people(value: Any) -> list[str]:
@@ -88,7 +108,7 @@ def _names(candidates: list[str], excluded: set[str]) -> list[str]:
     for raw in candidates:
         for part in split_byline(raw):
             name = clean_name(part)
-            if name and is_name(name, excluded) and name.casefold() not in {f.casefold() for f in found}:
+            if name and is_name(name, excluded) and not any(name.casefold().startswith(f.casefold()) for f in found):
                 found.append(name)
     return found
 
@@ -96,6 +116,8 @@ def _names(candidates: list[str], excluded: set[str]) -> list[str]:
 def split_byline(raw: str) -> list[str]:
     """A byline's parts: 'By A, B and C' -> ['A', 'B', 'C'] (prefixes are stripped later)."""
     text = _PREFIX.sub("", _SPACE.sub(" ", raw).strip())
+    date = _DATE_START.search(text)
+    text = text[: date.start()] if date else text
     return [p for p in _SPLIT.split(text) if p and p.strip()]
 
 
@@ -119,6 +141,7 @@ def is_name(name: str, excluded: set[str]) -> bool:
     if _CJK.match(name):
         return True
     words = name.split()
-    if not 2 <= len(words) <= MAX_NAME_WORDS or any(w.casefold() in NOT_NAMES for w in words):
+    parts = [p.casefold() for w in words for p in _CAMEL.split(w)]
+    if not 2 <= len(words) <= MAX_NAME_WORDS or any(p in NOT_NAMES for p in parts):
         return False
     return sum(w[0].isupper() for w in words) >= max(2, len(words) - 2)

@@ -60,6 +60,7 @@ _WORD_MONTH = r"([^\W\d_]{3,10})\.?"
 _DAY_MONTH_YEAR = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+(?:de\s+)?{_WORD_MONTH},?\s+(?:de\s+)?(\d{{4}})(?!\d)")
 _MONTH_DAY_YEAR = re.compile(rf"{_WORD_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
 _DOTTED = re.compile(r"(?<!\d)(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
+_NOT_PUBLISHED = re.compile(r"modif|updat|expir|valid|revis|crawl|index|last|review|birth|event|start|end")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(\d{2})[/-]?(\d{2})(?:/|[-_]|\.html?|$)")
 
 
@@ -141,27 +142,49 @@ def first_valid(candidates: Iterable[str | None], fetched: datetime) -> date | N
 
 
 def published(signals: Signals, url: str, text: str, fetched: datetime) -> str | None:
-    """The publication date, best source first."""
+    """The publication date: declared (JSON-LD, meta, microdata, `<time>`), shown on the page,
+    the URL, then the text. A shown date within a day of the declared one wins: it is the
+    publisher's local day, where a declared UTC timestamp may already be the next day."""
+    declared = first_valid(_declared(signals), fetched)
+    shown = first_valid(signals.shown_dates, fetched)
+    if declared and shown and abs((shown - declared).days) <= 1 and shown != _modified(signals, fetched):
+        return shown.isoformat()
+    later = [_url_date(url), signals.header_text, text[:TEXT_SCAN_CHARS]]
+    found = declared or shown or first_valid(later, fetched)
+    return found.isoformat() if found else None
+
+
+def _declared(signals: Signals) -> list[str | None]:
+    """Machine-readable publication dates, best source first."""
     sources: list[str | None] = [jsonld_text(article_field(signals, "datePublished"))]
     sources += [v for name in PUBLISHED_METAS for v in signals.meta.get(name, [])]
     sources += signals.itemprops.get("datepublished", [])
     sources += [v for v, context in signals.times if context == "published"]
     sources += [v for v, context in signals.times if context == ""][:1]
-    sources += [_url_date(url), text[:TEXT_SCAN_CHARS]]
-    found = first_valid(sources, fetched)
-    return found.isoformat() if found else None
+    sources += [v for name, values in signals.meta.items() if _dated_name(name) for v in values]
+    return sources
+
+
+def _dated_name(name: str) -> bool:
+    """A `<meta>` name of some publication date we do not know by name (e.g. 'sn-post-date')."""
+    return ("date" in name or "publish" in name) and not _NOT_PUBLISHED.search(name)
 
 
 def modified(signals: Signals, published_: str | None, fetched: datetime) -> str | None:
     """The last modification date, if declared, not before publication nor after the fetch."""
+    found = _modified(signals, fetched)
+    if found is None or (published_ and found.isoformat() < published_):
+        return None
+    return found.isoformat()
+
+
+def _modified(signals: Signals, fetched: datetime) -> date | None:
+    """The first declared modification date not after the fetch."""
     sources: list[str | None] = [jsonld_text(article_field(signals, "dateModified"))]
     sources += [v for name in MODIFIED_METAS for v in signals.meta.get(name, [])]
     sources += signals.itemprops.get("datemodified", [])
     sources += [v for v, context in signals.times if context == "modified"]
-    found = first_valid(sources, fetched)
-    if found is None or (published_ and found.isoformat() < published_):
-        return None
-    return found.isoformat()
+    return first_valid(sources, fetched)
 
 
 def _url_date(url: str) -> str | None:

@@ -20,6 +20,7 @@ SITE_TYPES = frozenset({"website", "organization", "newsmediaorganization", "cor
 
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/~]\s+|\s*[|·•»]\s*")
 _LETTERS = re.compile(r"[\W_]+")
+_WORD4 = re.compile(r"[^\W\d_]{4,}")
 
 
 def jsonld_text(value: Any) -> str | None:
@@ -48,31 +49,71 @@ def article_field(signals: Signals, key: str) -> Any:
 
 
 def site_name(signals: Signals, url: str) -> str | None:
-    """JSON-LD publisher or WebSite name, og:site_name, the title's affix, then the host."""
-    for candidate in _site_candidates(signals):
-        if 1 < len(candidate) <= MAX_SITE_NAME_CHARS:
-            return candidate
-    affix = split_title(signals.title_tag or "", [], url)[1]
-    return affix or _host_name(url)
+    """The name most sources agree on (JSON-LD WebSite, og:site_name, JSON-LD publisher and
+    Organization, the `<title>` affix), a name matching the host winning ties; else the host's
+    registrable label."""
+    candidates = _site_candidates(signals)
+    affix = split_title(signals.title_tag or "", candidates, url, loose=True)[1]
+    candidates += [affix] if affix else []
+    best, best_score = None, 0.0
+    for index, name in enumerate(candidates):
+        key = _letters(name)
+        score = sum(_letters(n) == key for n in candidates) + 0.5 * _matches_host(key, url)
+        if score - index * 0.01 > best_score:
+            best, best_score = name, score - index * 0.01
+    return best or _host_label(url)
 
 
 def _site_candidates(signals: Signals) -> list[str]:
-    """Site names the page declares, best first."""
-    names = [jsonld_text(article_field(signals, "publisher"))]
-    names += [jsonld_text(o.get("name")) for o in signals.jsonld if types_of(o) & {"website"}]
-    names += [signals.first_meta("og:site_name", "application-name", "al:android:app_name")]
-    names += [jsonld_text(o.get("name")) for o in signals.jsonld if types_of(o) & SITE_TYPES]
-    return [n for n in names if n]
+    """Site names the page declares, best source first (URLs and taglines left out)."""
+    names = [_name(o) for o in signals.jsonld if types_of(o) & {"website"}]
+    names += [signals.first_meta("og:site_name")]
+    names += [_name(a.get("publisher")) for a in signals.articles()]
+    names += [_name(o) for o in signals.jsonld if types_of(o) & SITE_TYPES - {"website"}]
+    return [_untagged(n) for n in names if n and 1 < len(n) <= MAX_SITE_NAME_CHARS and not _is_url(n)]
 
 
-def _host_name(url: str) -> str | None:
-    """The URL's host without a leading www."""
+def _name(obj: Any) -> str | None:
+    """The `name` of a JSON-LD object (never its @id or url)."""
+    if isinstance(obj, list):
+        return next((n for n in map(_name, obj) if n), None)
+    value = obj.get("name") if isinstance(obj, dict) else None
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _untagged(name: str) -> str:
+    """A site name without an appended tagline ('LinkNaija | Nigeria's news' -> 'LinkNaija')."""
+    parts = [p for p in _TITLE_SEPARATOR.split(name) if p.strip()]
+    return parts[0].strip() if len(parts) > 1 else name
+
+
+def _is_url(text: str) -> bool:
+    """True for a URL or bare host name given as a name."""
+    return "://" in text or text.lower().startswith("www.") or "#" in text
+
+
+def _letters(text: str) -> str:
+    """Letters and digits only, case-folded, without a leading 'the'."""
+    return _LETTERS.sub("", re.sub(r"^the\s+", "", text.strip(), flags=re.I)).casefold()
+
+
+def _matches_host(key: str, url: str) -> bool:
+    """True if a name and the URL's host name contain one another (at least 4 letters)."""
+    host = _letters(_site_key(urlsplit(url).hostname or "").split(".")[0])
+    return len(key) >= 4 and len(host) >= 4 and (key in host or host in key)
+
+
+def _host_label(url: str) -> str | None:
+    """The first label of the host's registrable domain ('blog.comwrap.com' -> 'comwrap')."""
     host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.") or None
+    return _site_key(host).split(".")[0] or None
 
 
-def split_title(title: str, site_names: list[str], url: str) -> tuple[str, str | None]:
-    """(headline, site affix or None): drop a leading or trailing site name from a page title."""
+def split_title(title: str, site_names: list[str], url: str, loose: bool = False) -> tuple[str, str | None]:
+    """(headline, site affix or None): drop a leading or trailing site name from a page title.
+
+    A part that is a known site name or the host name is an affix; so is a short last part
+    (at most 4 words and less than half the rest; `loose`: 5 words, shorter than the rest)."""
     parts = [p for p in _TITLE_SEPARATOR.split(title) if p.strip()]
     if len(parts) < 2:
         return title.strip(), None
@@ -80,7 +121,8 @@ def split_title(title: str, site_names: list[str], url: str) -> tuple[str, str |
         if _is_site(affix, site_names, url):
             return _rejoin(title, rest), affix.strip()
     last, rest = parts[-1], parts[:-1]
-    if len(last.split()) <= 4 and len(last) * 2 < len(" ".join(rest)):
+    words, ratio = (5, 1) if loose else (4, 2)
+    if len(last.split()) <= words and len(last) * ratio < len(" ".join(rest)):
         return _rejoin(title, rest), last.strip()
     return title.strip(), None
 
@@ -104,8 +146,9 @@ def _is_site(text: str, site_names: list[str], url: str) -> bool:
 
 
 def title(signals: Signals, site: str | None, url: str) -> str | None:
-    """The headline: JSON-LD, Open Graph, Twitter or `<title>`, without the site name; an
-    `<h1>` that says the same wins (it is what readers see)."""
+    """The headline as displayed: the page's only `<h1>` (not the site name, at least two
+    words) or the `<h1>` that says what a declared title says; else JSON-LD, Open Graph,
+    Twitter or `<title>` without the site name."""
     names = [n for n in (site, *_site_candidates(signals)) if n]
     found = None
     for raw in _title_sources(signals):
@@ -113,10 +156,20 @@ def title(signals: Signals, site: str | None, url: str) -> str | None:
         if headline and not _is_site(headline, names, url):
             found = headline
             break
-    for heading in signals.h1:
-        if found is None and not _is_site(heading, names, url) or _same_title(heading, found):
-            return heading
-    return found
+    headings = [h for h in signals.h1 if len(h.split()) >= 2 and not _is_site(h, names, url)]
+    if len(headings) == 1 and (len(signals.h1) == 1 or found is None):
+        if found is None or _related(headings[0], found):
+            return headings[0]
+    return next((h for h in headings if _same_title(h, found)), found)
+
+
+def _related(heading: str, title_: str) -> bool:
+    """True if two headlines share a word of 4+ letters (or, in unspaced scripts, 2 characters)."""
+    words = {w.casefold() for w in _WORD4.findall(heading)}
+    if words:
+        return bool(words & {w.casefold() for w in _WORD4.findall(title_)})
+    pairs = {heading[i : i + 2] for i in range(len(heading) - 1)}
+    return any(title_[i : i + 2] in pairs for i in range(len(title_) - 1))
 
 
 def _title_sources(signals: Signals) -> list[str]:

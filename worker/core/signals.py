@@ -7,6 +7,7 @@ bylines, captions and link texts: raw material for `metadata`, `authors`, `dates
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -28,8 +29,14 @@ MAX_TEXT_CHARS = 400
 _ELEMENTS = XPath(
     "//meta | //link[@rel] | //script[@type] | //title | //h1 | //time | //figure | //*[@itemprop]"
     " | //*[@rel='author'] | //*[contains(@class, 'byline') or contains(@class, 'author')"
-    " or contains(@class, 'caption') or contains(@class, 'credit')]"
+    " or contains(@class, 'caption') or contains(@class, 'credit') or contains(@class, 'date')"
+    " or contains(@class, 'time') or contains(@class, 'publish') or contains(@class, 'posted')"
+    " or contains(@class, 'meta')]"
 )
+MAX_DATE_TEXT_CHARS = 100
+MAX_HEADER_CHARS = 1500
+_DIGIT = re.compile(r"\d")
+_UPDATED = re.compile(r"updat|modif|aktualisiert|atualizad|actualizad|mis à jour|aggiornat|обновл|diperbarui", re.I)
 _LINK_TEXTS = XPath("//a[@href]")
 _SPACE = re.compile(r"\s+")
 _JSON_COMMENT = re.compile(r"^\s*(?:<!--|/\*<!\[CDATA\[\*/|//<!\[CDATA\[)|(?:-->|/\*\]\]>\*/|//\]\]>)\s*$")
@@ -53,6 +60,11 @@ class Signals:
     times: list[tuple[str, str]] = field(default_factory=list)
     """(datetime attribute or text, context: 'published'/'modified'/'') of `<time>` elements."""
     bylines: list[str] = field(default_factory=list)
+    header_text: str = ""
+    """Text around the first `<h1>` (its parent, or grandparent if the parent holds little else)."""
+    shown_dates: list[str] = field(default_factory=list)
+    """Visible date texts: `<time>` texts first, then byline/publish/posted, then date/time/meta
+    classed elements; texts about an update are left out."""
     captions: list[str] = field(default_factory=list)
     figures: list[tuple[str, str, str]] = field(default_factory=list)
     """(src, alt, caption) of `<figure>` images."""
@@ -75,8 +87,11 @@ class Signals:
 def read_signals(tree: _Element) -> Signals:
     """Collect a page's signals from its parsed tree."""
     signals = Signals(lang=_clean(tree.get("lang") or tree.get("xml:lang")))
+    shown: tuple[list[str], list[str], list[str]] = ([], [], [])
     for element in _ELEMENTS(tree):
         _visit(element, signals)
+        _visit_shown_date(element, shown)
+    signals.shown_dates = [t for bucket in shown for t in bucket]
     anchors = _LINK_TEXTS(tree)
     signals.links_count = len(anchors)
     signals.link_texts = {t for t in (normalized(a.text_content()) for a in anchors) if len(t) > 3}
@@ -96,6 +111,8 @@ def _visit(element: _Element, signals: Signals) -> None:
     elif tag == "title" and signals.title_tag is None:
         signals.title_tag = _clean(element.text_content())
     elif tag == "h1":
+        if not signals.h1:
+            signals.header_text = _header_text(element)
         _add_text(signals.h1, element)
     elif tag == "time":
         _visit_time(element, signals)
@@ -103,6 +120,35 @@ def _visit(element: _Element, signals: Signals) -> None:
         _visit_figure(element, signals)
     if tag not in ("meta", "link", "script"):
         _visit_marked(element, signals)
+
+
+def _visit_shown_date(element: _Element, shown: tuple[list[str], list[str], list[str]]) -> None:
+    """A short visible text with a digit in a `<time>` or a date-like classed element."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag in ("meta", "link", "script", "title"):
+        return
+    classes = (element.get("class") or "").lower()
+    bucket = 0 if tag == "time" else 1 if re.search("byline|publish|posted|author", classes) else 2
+    if bucket == 2 and not re.search("date|time|meta", classes):
+        return
+    text = _clean(element.text_content())
+    if text and len(text) <= MAX_DATE_TEXT_CHARS and _DIGIT.search(text) and not _UPDATED.search(text):
+        if text not in shown[bucket]:
+            shown[bucket].append(text)
+
+
+def _header_text(heading: _Element) -> str:
+    """The text of the block around a heading, at most MAX_HEADER_CHARS."""
+    own = len(heading.text_content())
+    block = heading.getparent()
+    for _level in range(2):
+        if block is None:
+            return ""
+        text = _clean(block.text_content()) or ""
+        if len(text) > own + 20:
+            return text[:MAX_HEADER_CHARS]
+        block = block.getparent()
+    return ""
 
 
 def _visit_meta(element: _Element, signals: Signals) -> None:
@@ -204,6 +250,9 @@ def _append(target: dict[str, list[str]], key: str, value: str | None) -> None:
 
 
 def _clean(value: str | None) -> str | None:
-    """Collapse whitespace; empty becomes None."""
-    value = _SPACE.sub(" ", value or "").strip()
+    """Decode left-over character references ('&#8216;'), collapse whitespace; empty is None."""
+    value = value or ""
+    if "&" in value:
+        value = html.unescape(value)
+    value = _SPACE.sub(" ", value).strip()
     return value or None
