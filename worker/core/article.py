@@ -51,6 +51,7 @@ def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules
     """Clean one page; raise PageError for a page that is not a publishable article."""
     tree = extract.parse(html)
     signals = read_signals(tree)
+    extract.strip(tree)
     extracted = normalize_text(extract.main_text(tree, url))
     paragraphs = [p for p in extracted.split("\n\n") if p]
     meta = _metadata(signals, url)

@@ -18,8 +18,8 @@ MAX_CHROME_WORDS = 40
 MAX_LABEL_WORDS = 25
 """'Read more: <headline>' lines are at most this long."""
 MAX_CREDIT_WORDS = 15
-LEADING_PARAGRAPHS = 4
-"""How far into the text a repeated headline, kicker or byline is looked for."""
+MAX_CHECKED_CHARS = 1000
+"""Longer paragraphs are never chrome nor captions (a quick test before the word count)."""
 
 _WORDS = re.compile(r"[\W_]+")
 _FLAGS = re.IGNORECASE | re.UNICODE
@@ -73,10 +73,15 @@ def context(titles: set[str], labels: set[str], captions: set[str]) -> Context:
 
 def clean(paragraphs: list[str], page: Context) -> list[str]:
     """The paragraphs that are text: chrome lines, captions and repeated headers removed."""
-    kept = [p for p in paragraphs if not is_chrome(p) and key(p) not in page.captions]
+    kept = [p for p in paragraphs if len(p) > MAX_CHECKED_CHARS or not _dropped(p, page)]
     while kept and _is_header(kept[0], page):
         kept.pop(0)
     return kept
+
+
+def _dropped(paragraph: str, page: Context) -> bool:
+    """True for a chrome line or a caption of one of the page's images."""
+    return is_chrome(paragraph) or (bool(page.captions) and key(paragraph) in page.captions)
 
 
 def _is_header(paragraph: str, page: Context) -> bool:

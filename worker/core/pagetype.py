@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from lxml.etree import XPath, _Element
 
-from worker.core.signals import Signals, normalized, types_of
+from worker.core.signals import Signals, link_key, types_of
 
 PAGE_TYPES = ("article", "listing", "homepage", "error", "paywall", "other")
 LISTING_TYPES = frozenset({"collectionpage", "searchresultspage", "itemlist", "profilepage"})
@@ -147,7 +147,7 @@ def link_share(paragraphs: list[str], link_texts: set[str]) -> float:
     """Share of paragraphs that are exactly the text of a link on the page."""
     if not paragraphs:
         return 0.0
-    return sum(normalized(p) in link_texts for p in paragraphs) / len(paragraphs)
+    return sum(link_key(p) in link_texts for p in paragraphs) / len(paragraphs)
 
 
 def needs_javascript(tree: _Element) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml.etree import XPath, _Element
+from lxml.etree import Element, _Element
 
 ARTICLE_TYPES = frozenset(
     {
@@ -26,18 +26,12 @@ ARTICLE_TYPES = frozenset(
 MAX_TEXT_CHARS = 400
 """Longer byline, caption or time texts are not what we are looking for."""
 
-_ELEMENTS = XPath(
-    "//meta | //link[@rel] | //script[@type] | //title | //h1 | //time | //figure | //*[@itemprop]"
-    " | //*[@rel='author'] | //*[contains(@class, 'byline') or contains(@class, 'author')"
-    " or contains(@class, 'caption') or contains(@class, 'credit') or contains(@class, 'date')"
-    " or contains(@class, 'time') or contains(@class, 'publish') or contains(@class, 'posted')"
-    " or contains(@class, 'meta')]"
-)
+TAGS = frozenset({"meta", "link", "script", "title", "h1", "time", "figure"})
+_MARKED_CLASS = re.compile("byline|author|caption|credit|date|time|publish|posted|meta", re.I)
 MAX_DATE_TEXT_CHARS = 100
 MAX_HEADER_CHARS = 1500
 _DIGIT = re.compile(r"\d")
 _UPDATED = re.compile(r"updat|modif|aktualisiert|atualizad|actualizad|mis à jour|aggiornat|обновл|diperbarui", re.I)
-_LINK_TEXTS = XPath("//a[@href]")
 _SPACE = re.compile(r"\s+")
 _JSON_COMMENT = re.compile(r"^\s*(?:<!--|/\*<!\[CDATA\[\*/|//<!\[CDATA\[)|(?:-->|/\*\]\]>\*/|//\]\]>)\s*$")
 
@@ -85,22 +79,32 @@ class Signals:
 
 
 def read_signals(tree: _Element) -> Signals:
-    """Collect a page's signals from its parsed tree."""
+    """Collect a page's signals from its parsed tree, in one pass over its elements."""
     signals = Signals(lang=_clean(tree.get("lang") or tree.get("xml:lang")))
     shown: tuple[list[str], list[str], list[str]] = ([], [], [])
-    for element in _ELEMENTS(tree):
-        _visit(element, signals)
-        _visit_shown_date(element, shown)
+    anchors = []
+    for element in tree.iter(Element):
+        tag = element.tag
+        if tag == "a":
+            anchors.append(element)
+        elif tag in TAGS:
+            _visit(element, signals)
+        attributes = element.attrib
+        marked = "itemprop" in attributes or attributes.get("rel") == "author"
+        if marked or tag == "time" or _MARKED_CLASS.search(attributes.get("class", "")):
+            if tag not in ("meta", "link", "script"):
+                _visit_marked(element, signals)
+            _visit_shown_date(element, shown)
     signals.shown_dates = [t for bucket in shown for t in bucket]
-    anchors = _LINK_TEXTS(tree)
     signals.links_count = len(anchors)
-    signals.link_texts = {t for t in (normalized(a.text_content()) for a in anchors) if len(t) > 3}
+    texts = (link_key(a.text_content()) for a in anchors if a.get("href"))
+    signals.link_texts = {t for t in texts if len(t) > 3}
     return signals
 
 
 def _visit(element: _Element, signals: Signals) -> None:
     """Record what one element says, by tag."""
-    tag = element.tag if isinstance(element.tag, str) else ""
+    tag = element.tag
     if tag == "meta":
         _visit_meta(element, signals)
     elif tag == "link":
@@ -118,8 +122,6 @@ def _visit(element: _Element, signals: Signals) -> None:
         _visit_time(element, signals)
     elif tag == "figure":
         _visit_figure(element, signals)
-    if tag not in ("meta", "link", "script"):
-        _visit_marked(element, signals)
 
 
 def _visit_shown_date(element: _Element, shown: tuple[list[str], list[str], list[str]]) -> None:
@@ -228,6 +230,11 @@ def types_of(obj: dict[str, Any]) -> set[str]:
     value = obj.get("@type")
     names = value if isinstance(value, list) else [value]
     return {n.rsplit("/", 1)[-1].lower() for n in names if isinstance(n, str)}
+
+
+def link_key(text: str) -> str:
+    """The form in which link texts and paragraphs are compared: one space, case-folded."""
+    return " ".join(text.split()).casefold()
 
 
 def normalized(text: str) -> str:
