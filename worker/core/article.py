@@ -60,7 +60,7 @@ def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules
     if verdict.page_type in rules.reject:
         raise PageError(REASONS[verdict.page_type], verdict.why)
     if not kept:
-        if pagetype.needs_javascript(tree):
+        if pagetype.needs_javascript(signals):
             raise PageError(Reason.NEEDS_JAVASCRIPT, "an app shell: its text is rendered by JavaScript")
         raise PageError(Reason.EMPTY_EXTRACTION, "no main text found in the page")
     text = "\n\n".join(kept)

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from lxml.etree import XPath, _Element
-
 from worker.core.signals import Signals, link_key, types_of
 
 PAGE_TYPES = ("article", "listing", "homepage", "error", "paywall", "other")
@@ -40,10 +38,6 @@ PAYWALL_TEXT = re.compile(
     re.IGNORECASE,
 )
 HOME_PATH = re.compile(r"^/(?:index\.\w+|default\.\w+|home|[a-z]{2}(?:[-_][a-z]{2})?)?/?$", re.I)
-_APP_ROOTS = XPath(
-    "//*[@id='root' or @id='app' or @id='__next' or @id='__nuxt' or @id='___gatsby' or @id='svelte']"
-)
-_NOSCRIPT = XPath("//noscript")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +144,6 @@ def link_share(paragraphs: list[str], link_texts: set[str]) -> float:
     return sum(link_key(p) in link_texts for p in paragraphs) / len(paragraphs)
 
 
-def needs_javascript(tree: _Element) -> bool:
+def needs_javascript(signals: Signals) -> bool:
     """True for an app shell: an empty app root element, or a `<noscript>` asking for JavaScript."""
-    if any(len((e.text_content() or "").strip()) < 50 for e in _APP_ROOTS(tree)):
-        return True
-    return any("javascript" in (e.text_content() or "").lower() for e in _NOSCRIPT(tree))
-
+    return signals.app_shell

@@ -26,7 +26,10 @@ ARTICLE_TYPES = frozenset(
 MAX_TEXT_CHARS = 400
 """Longer byline, caption or time texts are not what we are looking for."""
 
-TAGS = frozenset({"meta", "link", "script", "title", "h1", "time", "figure"})
+TAGS = frozenset({"meta", "link", "script", "title", "h1", "time", "figure", "noscript"})
+APP_ROOT_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte"})
+MAX_SHELL_ROOT_CHARS = 50
+"""An app root element with less text than this has not been rendered."""
 _MARKED_CLASS = re.compile("byline|author|caption|credit|date|time|publish|posted|meta", re.I)
 MAX_DATE_TEXT_CHARS = 100
 MAX_HEADER_CHARS = 1500
@@ -62,6 +65,8 @@ class Signals:
     captions: list[str] = field(default_factory=list)
     figures: list[tuple[str, str, str]] = field(default_factory=list)
     """(src, alt, caption) of `<figure>` images."""
+    app_shell: bool = False
+    """An empty app root element (id root, app, __next...) or a `<noscript>` asking for JavaScript."""
     link_texts: set[str] = field(default_factory=set)
     links_count: int = 0
 
@@ -90,6 +95,8 @@ def read_signals(tree: _Element) -> Signals:
         elif tag in TAGS:
             _visit(element, signals)
         attributes = element.attrib
+        if attributes.get("id") in APP_ROOT_IDS:
+            signals.app_shell |= len(element.text_content().strip()) < MAX_SHELL_ROOT_CHARS
         marked = "itemprop" in attributes or attributes.get("rel") == "author"
         if marked or tag == "time" or _MARKED_CLASS.search(attributes.get("class", "")):
             if tag not in ("meta", "link", "script"):
@@ -122,6 +129,8 @@ def _visit(element: _Element, signals: Signals) -> None:
         _visit_time(element, signals)
     elif tag == "figure":
         _visit_figure(element, signals)
+    elif tag == "noscript":
+        signals.app_shell |= "javascript" in element.text_content().lower()
 
 
 def _visit_shown_date(element: _Element, shown: tuple[list[str], list[str], list[str]]) -> None:
