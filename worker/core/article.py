@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from worker.core import authors, boilerplate, dates, extract, metadata, pagetype
+from worker.core import authors, boilerplate, continuation, dates, extract, metadata, pagetype
 from worker.core.language import detect_language
 from worker.core.normalize import canonicalize_url, normalize_text
 from worker.core.signals import Signals, read_signals
@@ -53,7 +53,7 @@ def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules
     signals = read_signals(tree)
     extract.strip(tree)
     extracted = normalize_text(extract.main_text(tree, url))
-    paragraphs = [p for p in extracted.split("\n\n") if p]
+    paragraphs = continuation.restore(tree, [p for p in extracted.split("\n\n") if p])
     meta = _metadata(signals, url)
     kept = boilerplate.clean(paragraphs, _context(signals, meta))
     verdict = pagetype.classify(signals, url, status, kept, rules)
