@@ -12,12 +12,17 @@ import re
 from dataclasses import dataclass
 
 from worker.core import phrases
+from worker.core.dates import parse_date
 
 MAX_CHROME_WORDS = 40
 """Longer paragraphs are text, whatever they contain."""
 MAX_LABEL_WORDS = 25
 """'Read more: <headline>' lines are at most this long."""
 MAX_CREDIT_WORDS = 15
+HEADER_PARAGRAPHS = 4
+"""The header (headline, kicker, byline, dateline) is looked for in this many first paragraphs."""
+MAX_KICKER_WORDS = 8
+"""Lines above a repeated headline are dropped with it only if they are this short."""
 MAX_CHECKED_CHARS = 1000
 """Longer paragraphs are never chrome nor captions (a quick test before the word count)."""
 
@@ -46,6 +51,13 @@ _PROMPT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.PROMPTS) + r")", _FLAGS)
 _PROMPT_TOPIC = re.compile(r"newsletter|inbox|e-?mail|twitter|facebook|instagram|tiktok|youtube|linkedin|@", _FLAGS)
 _FILE_NAME = re.compile(r"^[\w\-.()%+ ]{1,150}\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|svg|heic)$", _FLAGS)
 _SEPARATOR = re.compile(r"^[\s\-|=_*~•·.:#+/\\]*$")
+_DATELINE = re.compile(r"^[\w\s.,:/-]*$")
+_SHORTCODE = re.compile(r"^\[(\w+)\b[^\]]*\].*\[/\1\]$")
+_TIMESTAMP = re.compile(
+    r"^\W{0,2}(?:" + "|".join(phrases.TIMESTAMP_WORDS) + r")\b[\s:,]*(?:on|at|am|em|el|le|il|pada)?\s*"
+    r"[\w\s.,/:-]{0,40}?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?[\w\s.,()]{0,20}$",
+    _FLAGS,
+)
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b|ⓒ)", _FLAGS)
 _READING_TIME = re.compile(
     r"^\W?\d+\s*(?:min(?:ute)?s?|menit|minuten|minutos?|minuti|минут\w*|分)\.?\s*"
@@ -74,9 +86,22 @@ def context(titles: set[str], labels: set[str], captions: set[str]) -> Context:
 def clean(paragraphs: list[str], page: Context) -> list[str]:
     """The paragraphs that are text: chrome lines, captions and repeated headers removed."""
     kept = [p for p in paragraphs if len(p) > MAX_CHECKED_CHARS or not _dropped(p, page)]
-    while kept and _is_header(kept[0], page):
-        kept.pop(0)
-    return kept
+    return kept[_header_end(kept, page) :]
+
+
+def _header_end(paragraphs: list[str], page: Context) -> int:
+    """How many leading paragraphs are the page's header: headline, kicker, byline, dateline.
+
+    Those that are the headline or a label go; so do short lines above a repeated headline."""
+    end = 0
+    for index, paragraph in enumerate(paragraphs[:HEADER_PARAGRAPHS]):
+        if _is_header(paragraph, page):
+            end = index + 1
+        elif len(paragraph.split()) > MAX_KICKER_WORDS:
+            break
+    while end < len(paragraphs) and _is_header(paragraphs[end], page):
+        end += 1
+    return end
 
 
 def _dropped(paragraph: str, page: Context) -> bool:
@@ -85,14 +110,14 @@ def _dropped(paragraph: str, page: Context) -> bool:
 
 
 def _is_header(paragraph: str, page: Context) -> bool:
-    """True for a leading headline, kicker (section, site) or byline line."""
+    """True for a headline, kicker (section, site), byline or dateline line."""
     paragraph_key = key(paragraph)
     if paragraph_key in page.titles or paragraph_key in page.labels:
         return True
     words = paragraph_key.split()
     if len(words) <= 8 and words and words[0] in ("by", "von", "oleh", "por", "par", "di"):
         return any(label in paragraph_key for label in page.labels)
-    return False
+    return len(words) <= MAX_KICKER_WORDS and parse_date(paragraph) is not None and _DATELINE.match(paragraph) is not None
 
 
 def is_chrome(paragraph: str) -> bool:
@@ -103,7 +128,7 @@ def is_chrome(paragraph: str) -> bool:
         return False
     if key(text) in CHROME_KEYS or _SEPARATOR.match(text) or _FILE_NAME.match(text):
         return True
-    if _READING_TIME.match(text):
+    if _READING_TIME.match(text) or _SHORTCODE.match(text) or _TIMESTAMP.match(text):
         return True
     if words <= MAX_LABEL_WORDS and (_LABEL.match(text) or _WIRE_CREDIT.match(text)):
         return True

@@ -122,7 +122,14 @@ WIRE_CREDITS = [
 PROMPTS = [
     r"sign up", r"subscribe", r"get (?:the|our)\b", r"start your day", r"like this (?:story|article)",
     r"enjoyed this", r"want more", r"have a tip", r"got a tip", r"do you have a (?:story|tip)",
-    r"follow (?:us|[\w.\-]+(?: [\w.\-]+)?) on", r"don'?t forget to (?:follow|subscribe|share)",
+    r"follow (?:us|[^.!?]{1,60}?) on", r"don'?t forget to (?:follow|subscribe|share)",
     r"for more (?:news|stories|updates)", r"download (?:our|the) app",
 ]  # fmt: skip
 """Calls to action; they are chrome when they also mention a newsletter, e-mail or a network."""
+
+TIMESTAMP_WORDS = [
+    r"updated", r"last updated", r"published", r"posted", r"first published", r"aktualisiert",
+    r"veröffentlicht", r"atualizado", r"publicado", r"actualizado", r"mis à jour", r"publié",
+    r"aggiornato", r"pubblicato", r"diperbarui", r"diterbitkan", r"обновлено", r"опубликовано",
+]  # fmt: skip
+"""'Updated at 1:23 p.m.' lines: one of these, then a time or a date, and nothing else."""

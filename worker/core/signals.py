@@ -26,7 +26,9 @@ ARTICLE_TYPES = frozenset(
 MAX_TEXT_CHARS = 400
 """Longer byline, caption or time texts are not what we are looking for."""
 
-TAGS = frozenset({"meta", "link", "script", "title", "h1", "time", "figure", "noscript"})
+TAGS = frozenset({"meta", "link", "script", "title", "h1", "time", "figure", "noscript", "img"})
+MIN_ALT_WORDS = 2
+"""Image alt texts of at least this many words are kept as captions (to spot them in the text)."""
 APP_ROOT_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte"})
 MAX_SHELL_ROOT_CHARS = 50
 """An app root element with less text than this has not been rendered."""
@@ -129,6 +131,10 @@ def _visit(element: _Element, signals: Signals) -> None:
         _visit_time(element, signals)
     elif tag == "figure":
         _visit_figure(element, signals)
+    elif tag == "img":
+        alt = _clean(element.get("alt"))
+        if alt and len(alt.split()) >= MIN_ALT_WORDS and len(alt) <= MAX_TEXT_CHARS:
+            signals.captions.append(alt)
     elif tag == "noscript":
         signals.app_shell |= "javascript" in element.text_content().lower()
 
