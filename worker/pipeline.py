@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from worker import codec
 from worker.core import decode, envelope, fingerprint
@@ -91,6 +92,12 @@ def clean(
         meta=page.meta,
         origin=origin,
     )
+
+
+def rules_from(settings: Any) -> PageRules:
+    """The page-type rules from a Settings object (reject_page_types, listing_link_share,
+    short_text_words); raises ValueError for an unknown page type."""
+    return PageRules.parse(settings.reject_page_types, settings.listing_link_share, settings.short_text_words)
 
 
 def _kafka_time(origin: Source) -> str:

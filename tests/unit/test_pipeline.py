@@ -245,3 +245,31 @@ def test_rejected_from_a_process_failure() -> None:
     assert record.reason == "not_json"
     assert record.payload == "{not json"
     assert record.url is None
+
+
+# --- purity and page rules --------------------------------------------------------------------
+
+
+def test_process_is_a_pure_function_of_the_message() -> None:
+    """The same page gives the same record after other pages (no trafilatura dedup cache)."""
+    message = encode({"url": URL, "html": page_text("news-en.html"), "fetched_at": "2024-03-15T00:00:00Z"})
+    first = run(message)
+    for name in ["blog-de.html", "news-en.html", "aggregator-id.html", "listing.html"]:
+        run(encode({"url": f"https://other.example/{name}", "html": page_text(name)}))
+    assert run(message) == first
+
+
+def test_rules_from_settings() -> None:
+    from worker.settings import Settings
+
+    rules = pipeline.rules_from(Settings(reject_page_types="listing", listing_link_share=0.7, short_text_words=100))
+    assert rules.reject == frozenset({"listing"}) and rules.listing_link_share == 0.7
+    with pytest.raises(ValueError):
+        pipeline.rules_from(Settings(reject_page_types="articles"))
+
+
+def test_a_listing_message_is_rejected_or_published_by_rule() -> None:
+    message = encode({"url": "https://news.example.com/category/world", "html": page_text("listing.html")})
+    assert failure(message).reason is Reason.NOT_ARTICLE_LISTING
+    result = pipeline.process(message, ORIGIN, MAX_PAGE_BYTES, pipeline.PageRules(reject=frozenset()))
+    assert isinstance(result, Extracted) and result.page_type == "listing"

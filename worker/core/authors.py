@@ -118,7 +118,7 @@ def split_byline(raw: str) -> list[str]:
     text = _PREFIX.sub("", _SPACE.sub(" ", raw).strip())
     date = _DATE_START.search(text)
     text = text[: date.start()] if date else text
-    return [p for p in _SPLIT.split(text) if p and p.strip()]
+    return [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
 
 
 def clean_name(part: str) -> str | None:

@@ -23,6 +23,8 @@ HEADER_PARAGRAPHS = 4
 """The header (headline, kicker, byline, dateline) is looked for in this many first paragraphs."""
 MAX_KICKER_WORDS = 8
 """Lines above a repeated headline are dropped with it only if they are this short."""
+MAX_DATELINE_WORDS = 12
+"""A leading line of at most this many words that is a date (and time) is a dateline."""
 MAX_CHECKED_CHARS = 1000
 """Longer paragraphs are never chrome nor captions (a quick test before the word count)."""
 
@@ -117,7 +119,7 @@ def _is_header(paragraph: str, page: Context) -> bool:
     words = paragraph_key.split()
     if len(words) <= 8 and words and words[0] in ("by", "von", "oleh", "por", "par", "di"):
         return any(label in paragraph_key for label in page.labels)
-    return len(words) <= MAX_KICKER_WORDS and parse_date(paragraph) is not None and _DATELINE.match(paragraph) is not None
+    return len(words) <= MAX_DATELINE_WORDS and _DATELINE.match(paragraph) is not None and parse_date(paragraph) is not None
 
 
 def is_chrome(paragraph: str) -> bool:

@@ -166,7 +166,7 @@ def title(signals: Signals, site: str | None, url: str) -> str | None:
 def _related(heading: str, title_: str) -> bool:
     """True if two headlines share a word of 4+ letters (or, in unspaced scripts, 2 characters)."""
     words = {w.casefold() for w in _WORD4.findall(heading)}
-    if words:
+    if words or " " in heading.strip():
         return bool(words & {w.casefold() for w in _WORD4.findall(title_)})
     pairs = {heading[i : i + 2] for i in range(len(heading) - 1)}
     return any(title_[i : i + 2] in pairs for i in range(len(title_) - 1))
