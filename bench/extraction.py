@@ -32,6 +32,7 @@ import trafilatura
 
 from bench.scoring import FIELDS, page_scores, shingles, text_score
 from worker import pipeline
+from worker.core import boilerplate
 from worker.errors import PageError
 from worker.records import RawPage, Source
 
@@ -186,6 +187,24 @@ def _print_unmatched(kind: str, text: str, other: str) -> None:
             print(f"  {kind:7} | {paragraph[:160]}")
 
 
+def boilerplate_on_truth(pages: list[Page]) -> tuple[int, int, list[str]]:
+    """The chrome filter run on the expected texts themselves, where every paragraph is text:
+    (paragraphs containing a chrome phrase, of those kept, paragraphs the filter would drop)."""
+    phrases = sorted({k for k in boilerplate.CHROME_KEYS if len(k) > 5}, key=len)
+    containing = kept = 0
+    dropped = []
+    for page in pages:
+        for paragraph in (p for p in page.truth.split("\n") if p.strip()):
+            chrome = boilerplate.is_chrome(paragraph)
+            if chrome:
+                dropped.append(f"{page.id[:8]} | {paragraph[:100]}")
+            paragraph_key = f" {boilerplate.key(paragraph)} "
+            if len(paragraph.split()) > 3 and any(f" {k} " in paragraph_key for k in phrases):
+                containing += 1
+                kept += not chrome
+    return containing, kept, dropped
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(prog="bench.extraction", description=__doc__.splitlines()[0])
@@ -208,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         score = text_score((outputs[p.id].text, p.truth) for p in pages)
         rows.append((name, score, len(pages) / total, field_accuracy(outputs, labels, pages) if labelled else {}))
     print_table(rows, labelled)
+    containing, kept, dropped = boilerplate_on_truth(pages)
+    print(f"chrome filter on the expected texts: {kept} of {containing} paragraphs that contain a chrome "
+          f"phrase kept; {len(dropped)} expected paragraphs would be dropped")
+    for line in dropped:
+        print(f"  would drop: {line}")
     for page_id, output in mine.items():
         if output.rejected:
             print(f"rejected by ingest-worker: {page_id[:12]} {output.rejected}", file=sys.stderr)

@@ -50,7 +50,7 @@ _AGENCY_CREDIT = re.compile(r"(?:" + "|".join(phrases.PHOTO_AGENCIES) + r")", _F
 _WIRE_CREDIT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.WIRE_CREDITS) + r")\b", _FLAGS)
 _CONTRIBUTED = re.compile(r"contributed (?:reporting|to this (?:report|story|article))", _FLAGS)
 _PROMPT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.PROMPTS) + r")", _FLAGS)
-_PROMPT_TOPIC = re.compile(r"newsletter|inbox|e-?mail|twitter|facebook|instagram|tiktok|youtube|linkedin|@", _FLAGS)
+_PROMPT_TOPIC = re.compile(r"newsletter|inbox|twitter|facebook|instagram|tiktok|youtube|linkedin|@", _FLAGS)
 _FILE_NAME = re.compile(r"^[\w\-.()%+ ]{1,150}\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|svg|heic)$", _FLAGS)
 _SEPARATOR = re.compile(r"^[\s\-|=_*~•·.:#+/\\]*$")
 _DATELINE = re.compile(r"^[\w\s.,:/-]*$")
