@@ -13,7 +13,7 @@ and per-field accuracy against the hand-made labels in bench/labels/ (when prese
 
 Timing: one process, pages in a fixed order, both extractors warmed up first, then N rounds
 in which each page is cleaned by both back to back (the order alternating between rounds);
-the best round of each extractor is reported.
+pages per second = pages / the sum of each page's best time (robust to a busy machine).
 """
 
 from __future__ import annotations
@@ -127,20 +127,20 @@ def trafilatura_fields(page: Page) -> dict[str, Any]:
 
 
 def timed_rounds(pages: list[Page], runners: list[Callable[[Page], Any]], rounds: int) -> list[float]:
-    """Best total seconds per runner over `rounds` interleaved passes (order alternating)."""
-    best = [float("inf")] * len(runners)
+    """Seconds per runner for the whole corpus: each page's best time over `rounds` interleaved
+    passes (both runners on a page back to back, their order alternating), summed. Taking each
+    page's best time makes the figure robust to a busy machine's hiccups, equally for both."""
+    best = [[float("inf")] * len(pages) for _ in runners]
     for round_ in range(rounds):
-        totals = [0.0] * len(runners)
         order = list(range(len(runners)))
         if round_ % 2:
             order.reverse()
-        for page in pages:
+        for number, page in enumerate(pages):
             for index in order:
                 start = time.perf_counter()
                 runners[index](page)
-                totals[index] += time.perf_counter() - start
-        best = [min(b, t) for b, t in zip(best, totals)]
-    return best
+                best[index][number] = min(best[index][number], time.perf_counter() - start)
+    return [sum(times) for times in best]
 
 
 def field_accuracy(outputs: dict[str, Output], labels: dict[str, dict[str, Any]], pages: list[Page]) -> dict[str, float]:
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.extraction", description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--show", metavar="ID", help="print our output vs the truth for pages whose id starts with ID")
     args = parser.parse_args(argv)
     pages, labels = load_corpus(args.corpus), load_labels(args.labels)

@@ -50,6 +50,7 @@ class Cleaned:
 def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules: pagetype.PageRules) -> Cleaned:
     """Clean one page; raise PageError for a page that is not a publishable article."""
     tree = extract.parse(html)
+    extract.strip_chrome(tree)
     signals = read_signals(tree)
     extract.strip(tree)
     extracted = normalize_text(extract.main_text(tree, url))

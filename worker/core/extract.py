@@ -51,18 +51,23 @@ def parse(html: str) -> HtmlElement:
     return tree
 
 
-STRIPPED_TAGS = (
-    "script", "style", "noscript", "template", "link", "meta", "svg", "iframe", "img", "picture",
-    "source", "figure", "video", "audio", "canvas", "object", "embed", "map", "nav", "aside",
-    "footer", "button", "select", "option", "textarea", "input",
+CHROME_TAGS = (
+    "style", "template", "svg", "iframe", "video", "audio", "canvas", "object", "embed", "map",
+    "nav", "aside", "footer", "button", "select", "option", "textarea", "input",
 )  # fmt: skip
-"""Elements trafilatura deletes or ignores anyway (comments off, images off): deleting them
-first makes its many tree walks shorter. Our own readers have seen the full tree before."""
+"""Navigation, sidebars, footers, controls and media: trafilatura deletes them anyway."""
+SIGNAL_TAGS = ("script", "noscript", "link", "meta", "img", "picture", "source", "figure")
+"""Text-free elements our metadata readers need; deleted after reading (comments and images are off)."""
+
+
+def strip_chrome(tree: HtmlElement) -> None:
+    """Delete navigation, sidebars, footers, controls, media and comments, in place."""
+    etree.strip_elements(tree, *CHROME_TAGS, etree.Comment, with_tail=False)
 
 
 def strip(tree: HtmlElement) -> None:
-    """Delete elements that carry no text (scripts, styles, ...) and comments, in place."""
-    etree.strip_elements(tree, *STRIPPED_TAGS, etree.Comment, with_tail=False)
+    """Delete every element trafilatura would delete or ignore anyway: its tree walks get shorter."""
+    etree.strip_elements(tree, *CHROME_TAGS, *SIGNAL_TAGS, etree.Comment, with_tail=False)
 
 
 def main_text(tree: HtmlElement, url: str) -> str:

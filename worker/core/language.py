@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-SAMPLE_CHARS = 1500
+SAMPLE_CHARS = 1000
 MIN_CHARS = 20
 CONFIDENT = 0.9
 """Above this the text's own verdict stands, whatever the hint says."""

@@ -96,11 +96,12 @@ def read_signals(tree: _Element) -> Signals:
             anchors.append(element)
         elif tag in TAGS:
             _visit(element, signals)
-        attributes = element.attrib
-        if attributes.get("id") in APP_ROOT_IDS:
+        get = element.get
+        if get("id") in APP_ROOT_IDS:
             signals.app_shell |= len(element.text_content().strip()) < MAX_SHELL_ROOT_CHARS
-        marked = "itemprop" in attributes or attributes.get("rel") == "author"
-        if marked or tag == "time" or _MARKED_CLASS.search(attributes.get("class", "")):
+        css = get("class")
+        marked = tag == "time" or get("itemprop") is not None or get("rel") == "author"
+        if marked or (css is not None and _MARKED_CLASS.search(css)):
             if tag not in ("meta", "link", "script"):
                 _visit_marked(element, signals)
             _visit_shown_date(element, shown)
