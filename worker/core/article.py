@@ -53,21 +53,14 @@ def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules
     extract.strip_chrome(tree)
     signals = read_signals(tree)
     extract.strip(tree)
-    extracted = normalize_text(extract.main_text(tree, url))
-    paragraphs = continuation.restore(tree, [p for p in extracted.split("\n\n") if p])
+    paragraphs = _paragraphs(tree, url)
     meta = _metadata(signals, url)
     kept = boilerplate.clean(paragraphs, _context(signals, meta))
     verdict = pagetype.classify(signals, url, status, kept, rules)
-    if verdict.page_type in rules.reject:
-        raise PageError(REASONS[verdict.page_type], verdict.why)
-    if not kept:
-        if pagetype.needs_javascript(signals):
-            raise PageError(Reason.NEEDS_JAVASCRIPT, "an app shell: its text is rendered by JavaScript")
-        raise PageError(Reason.EMPTY_EXTRACTION, "no main text found in the page")
+    _refuse_non_articles(verdict, kept, signals, rules)
     text = "\n\n".join(kept)
     language, confidence = detect_language(text, signals.lang)
     published = dates.published(signals, url, text, fetched)
-    quality = _quality(html, extracted, text, confidence, signals)
     return Cleaned(
         canonical_url=metadata.canonical_url(signals, url, canonicalize_url),
         date_published=published,
@@ -75,9 +68,25 @@ def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules
         language=language,
         text=text,
         page_type=verdict.page_type,
-        quality=quality,
+        quality=_quality(html, paragraphs, text, confidence, signals),
         **meta,
     )
+
+
+def _paragraphs(tree: Any, url: str) -> list[str]:
+    """The extracted main text as normalized paragraphs, split body blocks put back."""
+    extracted = normalize_text(extract.main_text(tree, url))
+    return continuation.restore(tree, [p for p in extracted.split("\n\n") if p])
+
+
+def _refuse_non_articles(verdict: pagetype.Verdict, kept: list[str], signals: Signals, rules: pagetype.PageRules) -> None:
+    """Raise PageError for a rejected page type, an app shell or a page without text."""
+    if verdict.page_type in rules.reject:
+        raise PageError(REASONS[verdict.page_type], verdict.why)
+    if not kept and pagetype.needs_javascript(signals):
+        raise PageError(Reason.NEEDS_JAVASCRIPT, "an app shell: its text is rendered by JavaScript")
+    if not kept:
+        raise PageError(Reason.EMPTY_EXTRACTION, "no main text found in the page")
 
 
 def _metadata(signals: Signals, url: str) -> dict[str, Any]:
@@ -106,11 +115,12 @@ def _context(signals: Signals, meta: dict[str, Any]) -> boilerplate.Context:
     return boilerplate.context(titles, labels, captions)
 
 
-def _quality(html: str, extracted: str, text: str, confidence: float, signals: Signals) -> dict[str, Any]:
+def _quality(html: str, paragraphs: list[str], text: str, confidence: float, signals: Signals) -> dict[str, Any]:
     """Figures consumers can filter on without re-parsing the page."""
+    extracted = sum(len(p) + 2 for p in paragraphs) - 2
     return {
         "text_to_markup": round(len(text) / max(len(html), 1), 4),
-        "boilerplate_removed": round(1 - len(text) / max(len(extracted), 1), 4),
+        "boilerplate_removed": round(min(1.0, max(0.0, 1 - len(text) / max(extracted, 1))), 4),
         "language_confidence": confidence,
         "paragraphs": text.count("\n\n") + 1,
         "link_share": round(pagetype.link_share(text.split("\n\n"), signals.link_texts), 4),

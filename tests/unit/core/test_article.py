@@ -88,3 +88,17 @@ def test_which_page_types_are_rejected_is_configurable() -> None:
     with pytest.raises(PageError) as info:
         clean_html(paywalled, "https://news.example/a", None, FETCHED, PageRules(reject=frozenset({"paywall"})))
     assert info.value.reason is Reason.NOT_ARTICLE_PAYWALL
+
+
+def test_a_split_body_is_restored_and_quality_stays_in_range() -> None:
+    block = "<div class='article__body'>{}</div>"
+    first = "".join(f"<p>Paragraph {i} of the first block tells the story of the harbour barrier vote in detail.</p>" for i in range(4))
+    second = "".join(f"<p>Paragraph {i} of the second block continues the story after the advertisement slot.</p>" for i in range(4))
+    html = (
+        "<html><head><meta property='og:type' content='article'><title>Barrier vote</title></head><body><main>"
+        + block.format(first) + "<div class='ad'><span>Advertisement</span></div>" + block.format(second)
+        + "</main></body></html>"
+    )
+    cleaned = clean_html(html, "https://news.example/2025/04/26/barrier", None, FETCHED, RULES)
+    assert "second block continues" in cleaned.text
+    assert 0.0 <= cleaned.quality["boilerplate_removed"] <= 1.0
