@@ -62,7 +62,7 @@ def clean(path: str, url: str | None, settings: Settings) -> int:
     origin = Source(topic=path, partition=0, offset=0, timestamp_ms=int(now.timestamp() * 1000))
     page = RawPage(url=url, body=data)
     try:
-        extracted = pipeline.clean(page, origin, settings.max_page_bytes)
+        extracted = pipeline.clean(page, origin, settings.max_page_bytes, pipeline.rules_from(settings))
     except PageError as exc:
         failure = pipeline.Failure(exc.reason, exc.detail, url)
         print(codec.encode(pipeline.rejected(failure, origin, None, None, 0)).decode())

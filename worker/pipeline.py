@@ -8,18 +8,20 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from worker import codec
 from worker.core import decode, envelope, fingerprint
-from worker.core.extract import extract
-from worker.core.language import detect_language
+from worker.core.article import clean_html
 from worker.core.normalize import canonicalize_url, word_count
+from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
 from worker.records import SCHEMA_VERSION, Extracted, RawPage, Rejected, Source
 
 BASE64_OVERHEAD = 4 / 3
 MAX_ECHO_CHARS = 4096
 """Longest URL or key copied into a rejection record."""
+DEFAULT_RULES = PageRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +34,14 @@ class Failure:
     source: str | None = None
 
 
-def process(value: bytes | None, origin: Source, max_page_bytes: int) -> Extracted | Failure:
+def process(
+    value: bytes | None, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
+) -> Extracted | Failure:
     """Run every step on one raw message; a PageError becomes a Failure."""
     page: RawPage | None = None
     try:
         page = parse(value, max_page_bytes)
-        return clean(page, origin, max_page_bytes)
+        return clean(page, origin, max_page_bytes, rules)
     except PageError as exc:
         return Failure(exc.reason, exc.detail, page and page.url, page and page.source)
     except MemoryError:  # the child's address-space limit (runner), hit by this page
@@ -55,9 +59,11 @@ def parse(value: bytes | None, max_page_bytes: int) -> RawPage:
     return envelope.parse_raw_page(codec.decode(value))
 
 
-def clean(page: RawPage, origin: Source, max_page_bytes: int) -> Extracted:
+def clean(
+    page: RawPage, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
+) -> Extracted:
     """Turn a validated page into an Extracted record."""
-    canonical = canonicalize_url(page.url)
+    canonicalize_url(page.url)  # refuses a URL we cannot canonicalize before any parsing
     decode.check_content_type(page.headers)
     html = page.html
     if html is None:
@@ -66,29 +72,39 @@ def clean(page: RawPage, origin: Source, max_page_bytes: int) -> Extracted:
     if len(html) > max_page_bytes:
         raise PageError(Reason.TOO_LARGE, f"page is {len(html)} characters (max {max_page_bytes})")
     decode.check_markup(html)
-    found = extract(html, page.url)
-    language, _confidence = detect_language(found.text)
+    fetched_at = page.fetched_at or _kafka_time(origin)
+    found = clean_html(html, page.url, page.status, datetime.fromisoformat(fetched_at), rules)
     return Extracted(
-        id=fingerprint.article_id(canonical),
+        id=fingerprint.article_id(found.canonical_url),
         url=page.url,
-        canonical_url=canonical,
+        canonical_url=found.canonical_url,
         title=found.title,
         author=found.author,
         date_published=found.date_published,
-        language=language,
+        date_modified=found.date_modified,
+        language=found.language,
         site_name=found.site_name,
         description=found.description,
         categories=found.categories,
         tags=found.tags,
         image=found.image,
+        images=found.images,
         text=found.text,
         word_count=word_count(found.text),
+        page_type=found.page_type,
+        quality=found.quality,
         content_hash=fingerprint.content_hash(found.text),
-        fetched_at=page.fetched_at or _kafka_time(origin),
+        fetched_at=fetched_at,
         source=page.source,
         meta=page.meta,
         origin=origin,
     )
+
+
+def rules_from(settings: Any) -> PageRules:
+    """The page-type rules from a Settings object (reject_page_types, listing_link_share,
+    short_text_words); raises ValueError for an unknown page type."""
+    return PageRules.parse(settings.reject_page_types, settings.listing_link_share, settings.short_text_words)
 
 
 def _kafka_time(origin: Source) -> str:

@@ -52,17 +52,30 @@ class Extracted:
     url: str
     canonical_url: str
     title: str | None
+    """The headline, never repeated as the first paragraph of `text`."""
     author: list[str]
+    """Names of people; no byline fragments, site, agency or section names (empty if unsure)."""
     date_published: str | None
+    """YYYY-MM-DD: JSON-LD, <meta>, <time>, the URL, then the text; never after `fetched_at`."""
+    date_modified: str | None
+    """YYYY-MM-DD, if declared; not before `date_published` nor after `fetched_at`."""
     language: str | None
+    """ISO 639-1, identified from the text (the page's lang attribute only as a hint)."""
     site_name: str | None
     description: str | None
     categories: list[str]
     tags: list[str]
     image: str | None
+    """Lead image URL."""
+    images: list[dict[str, str | None]]
+    """The page's figures: {"src", "alt", "caption"}; captions are kept out of `text`."""
     text: str
-    """Main text; paragraphs separated by one blank line."""
+    """Main text, NFC; paragraphs separated by one blank line."""
     word_count: int
+    page_type: str
+    """article, paywall or other (listing, homepage and error pages are rejected by default)."""
+    quality: dict[str, float]
+    """text_to_markup, boilerplate_removed, language_confidence, paragraphs, link_share."""
     content_hash: str
     """Hash of the normalized text: equal texts, equal hashes."""
     fetched_at: str
@@ -85,14 +98,18 @@ class Article:
     title: str | None
     author: list[str]
     date_published: str | None
+    date_modified: str | None
     language: str | None
     site_name: str | None
     description: str | None
     categories: list[str]
     tags: list[str]
     image: str | None
+    images: list[dict[str, str | None]]
     text: str
     word_count: int
+    page_type: str
+    quality: dict[str, float]
     content_hash: str
     fetched_at: str
     processed_at: str

@@ -43,6 +43,11 @@ class Settings:
     extract_tasks_per_child: int = 500
     extract_memory_bytes: int = 2048 * MIB
     batch_size: int = 32
+    reject_page_types: str = "listing,homepage,error"
+    """Comma-separated page types rejected instead of published (listing, homepage, error,
+    paywall, other); see core/pagetype.py."""
+    listing_link_share: float = 0.5
+    short_text_words: int = 300
     max_page_bytes: int = 8 * MIB
     max_message_bytes: int = 10 * MIB
     rejected_payload_bytes: int = 1 * MIB
@@ -165,6 +170,9 @@ ENV: dict[str, str] = {
     "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",
     "INGEST_EXTRACT_MEMORY_BYTES": "extract_memory_bytes",
     "INGEST_BATCH_SIZE": "batch_size",
+    "INGEST_REJECT_PAGE_TYPES": "reject_page_types",
+    "INGEST_LISTING_LINK_SHARE": "listing_link_share",
+    "INGEST_SHORT_TEXT_WORDS": "short_text_words",
     "INGEST_MAX_PAGE_BYTES": "max_page_bytes",
     "INGEST_MAX_MESSAGE_BYTES": "max_message_bytes",
     "INGEST_REJECTED_PAYLOAD_BYTES": "rejected_payload_bytes",

@@ -14,6 +14,7 @@ from tests.fixtures.synthetic import article_html, message
 from worker import codec
 from worker.core import dedup
 from worker.core.envelope import parse_raw_page
+from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
 from worker.pipeline import Failure, clean, rejected
 from worker.records import RawPage, Source
@@ -37,10 +38,33 @@ def test_article_and_duplicates_follow_their_schemas() -> None:
         validate("duplicate", as_json(dedup.duplicate(page, kind, page.id)))
 
 
-@pytest.mark.parametrize("name", ["news-en.html", "blog-de.html", "news-id-latin1.html"])
+@pytest.mark.parametrize("name", ["news-en.html", "blog-de.html", "news-id-latin1.html", "aggregator-id.html"])
 def test_articles_from_fixture_pages_follow_the_schema(name: str) -> None:
     page = clean(RawPage(url=f"https://example.com/{name}", body=(PAGES / name).read_bytes()), ORIGIN, 10**7)
     validate("article", as_json(dedup.article(page, 3, "2025-05-01T10:00:00.000Z")))
+
+
+def test_new_fields_are_in_the_article_record() -> None:
+    page = clean(RawPage(url="https://portalberita.example/internasional/kursk", body=(PAGES / "aggregator-id.html").read_bytes(),
+                         fetched_at="2025-04-27T00:00:00.000Z"), ORIGIN, 10**7)
+    record = as_json(dedup.article(page, 1, "2025-05-01T10:00:00.000Z"))
+    validate("article", record)
+    assert record["page_type"] == "article" and record["date_published"] == "2025-04-26"
+    assert set(record["quality"]) == {"text_to_markup", "boilerplate_removed", "language_confidence", "paragraphs", "link_share"}
+    assert record["images"][0]["caption"]
+
+
+def test_extracted_records_survive_the_internal_topics() -> None:
+    page = clean(RawPage(url="https://portalberita.example/internasional/kursk", body=(PAGES / "aggregator-id.html").read_bytes()),
+                 ORIGIN, 10**7)
+    assert codec.decode_extracted(codec.encode(page)) == page
+
+
+def test_a_kept_listing_follows_the_schema() -> None:
+    rules = PageRules(reject=frozenset())
+    page = clean(RawPage(url="https://news.example/category/local", body=(PAGES / "listing.html").read_bytes()), ORIGIN, 10**7, rules)
+    validate("article", as_json(dedup.article(page, 1, "2025-05-01T10:00:00.000Z")))
+    assert page.page_type == "listing"
 
 
 @pytest.mark.parametrize("reason", list(Reason))

@@ -104,3 +104,10 @@ def test_no_entity_expansion_and_no_file_access() -> None:
     result = process(msg(html=doctype + article_html(6).replace("<p>", "<p>&e;&b; ", 1)), ORIGIN, MAX_PAGE)
     text = result.text if isinstance(result, Extracted) else result.detail
     assert "root:" not in text and "aaaaaaaaaaaaaaaaaaaa" not in text
+
+
+@pytest.mark.timeout(20)
+def test_a_bare_html_fragment_is_cleaned_like_a_document() -> None:
+    body = "".join(f"<p>{' '.join(['The council approved the harbour plan on Monday'] * 4)} {n}.</p>" for n in range(8))
+    result = process(msg(html=f"<div><h1>Harbour plan approved</h1>{body}</div>"), ORIGIN, MAX_PAGE)
+    assert isinstance(result, Extracted) and result.word_count > 200

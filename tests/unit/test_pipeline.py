@@ -143,11 +143,11 @@ def test_bad_base64_body_is_undecodable() -> None:
     assert failure(encode({"url": URL, "body": "%%%"})).reason is Reason.UNDECODABLE
 
 
-def test_spa_shell_is_an_empty_extraction() -> None:
-    message = {"url": "https://app.tidepool.example/", "html": page_text("spa-shell.html")}
+def test_spa_shell_needs_javascript() -> None:
+    message = {"url": "https://app.tidepool.example/app/inbox", "html": page_text("spa-shell.html")}
     result = failure(encode(message))
-    assert result.reason is Reason.EMPTY_EXTRACTION
-    assert result.url == "https://app.tidepool.example/"
+    assert result.reason is Reason.NEEDS_JAVASCRIPT
+    assert result.url == "https://app.tidepool.example/app/inbox"
 
 
 def test_message_over_max_page_bytes_is_too_large() -> None:
@@ -245,3 +245,31 @@ def test_rejected_from_a_process_failure() -> None:
     assert record.reason == "not_json"
     assert record.payload == "{not json"
     assert record.url is None
+
+
+# --- purity and page rules --------------------------------------------------------------------
+
+
+def test_process_is_a_pure_function_of_the_message() -> None:
+    """The same page gives the same record after other pages (no trafilatura dedup cache)."""
+    message = encode({"url": URL, "html": page_text("news-en.html"), "fetched_at": "2024-03-15T00:00:00Z"})
+    first = run(message)
+    for name in ["blog-de.html", "news-en.html", "aggregator-id.html", "listing.html"]:
+        run(encode({"url": f"https://other.example/{name}", "html": page_text(name)}))
+    assert run(message) == first
+
+
+def test_rules_from_settings() -> None:
+    from worker.settings import Settings
+
+    rules = pipeline.rules_from(Settings(reject_page_types="listing", listing_link_share=0.7, short_text_words=100))
+    assert rules.reject == frozenset({"listing"}) and rules.listing_link_share == 0.7
+    with pytest.raises(ValueError):
+        pipeline.rules_from(Settings(reject_page_types="articles"))
+
+
+def test_a_listing_message_is_rejected_or_published_by_rule() -> None:
+    message = encode({"url": "https://news.example.com/category/world", "html": page_text("listing.html")})
+    assert failure(message).reason is Reason.NOT_ARTICLE_LISTING
+    result = pipeline.process(message, ORIGIN, MAX_PAGE_BYTES, pipeline.PageRules(reject=frozenset()))
+    assert isinstance(result, Extracted) and result.page_type == "listing"

@@ -25,6 +25,16 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.extract_timeout_s == 30.0
     assert settings.web_enabled is True
     assert settings.extract_workers >= 1
+    assert settings.reject_page_types == "listing,homepage,error"
+    assert settings.listing_link_share == 0.5
+    assert settings.short_text_words == 300
+
+
+def test_page_rules_from_the_environment() -> None:
+    env = {"INGEST_REJECT_PAGE_TYPES": "listing,paywall", "INGEST_LISTING_LINK_SHARE": "0.8", "INGEST_SHORT_TEXT_WORDS": "150"}
+    settings = Settings.from_env(env)
+    assert settings.reject_page_types == "listing,paywall"
+    assert settings.listing_link_share == 0.8 and settings.short_text_words == 150
 
 
 def test_from_env_ignores_unrelated_variables() -> None:

@@ -1,39 +1,37 @@
-"""Main text and metadata of an HTML page: the only module that imports trafilatura.
+"""Parsing and main-text extraction: the only module that imports trafilatura.
 
 Results are a pure function of (html, url): trafilatura's process-wide `deduplicate` cache is
-never used, and trafilatura is only ever given text, never bytes (it would decompress them
-without a size limit).
+never used, and trafilatura is only ever given text or our own parsed tree, never bytes (it
+would decompress them without a size limit). trafilatura has no time limit of its own: the
+worker runs this in child processes that are killed past INGEST_EXTRACT_TIMEOUT_S
+(`runner.ProcessRunner`, reason `timeout`).
+
+The page is parsed once (`parse`); the tree serves our metadata readers and trafilatura.
+Extraction is a cascade, each step only when the previous one under-delivered:
+1. precision-focused, comments off, fast (no readability/jusText comparison);
+2. the same with trafilatura's comparison against readability and jusText;
+3. trafilatura's balanced mode (baseline rescue and recall escalation), for short pages.
 """
 
 from __future__ import annotations
 
 from configparser import ConfigParser
-from dataclasses import dataclass
 from functools import lru_cache
 
+from lxml import etree
+from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import use_config
+from trafilatura.utils import load_html
 
-from worker.core.normalize import normalize_text
 from worker.errors import PageError, Reason
 
 MAX_TREE_NODES = 200_000
 """Pages with more elements than this are refused by trafilatura (bounded work per page)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Extraction:
-    """What trafilatura found in a page, with lists split and text normalized."""
-
-    title: str | None
-    author: list[str]
-    date_published: str | None
-    site_name: str | None
-    description: str | None
-    categories: list[str]
-    tags: list[str]
-    image: str | None
-    text: str
+FULL_CASCADE_BELOW_CHARS = 500
+"""A fast extraction shorter than this is retried with readability/jusText comparison."""
+BALANCED_BELOW_CHARS = 250
+"""A precision extraction shorter than this is retried in trafilatura's balanced mode."""
 
 
 @lru_cache(maxsize=1)
@@ -45,40 +43,56 @@ def _config() -> ConfigParser:
     return config
 
 
-def extract(html: str, url: str) -> Extraction:
-    """Extract an article from HTML text; raise PageError(EMPTY_EXTRACTION) if there is none."""
+def parse(html: str) -> HtmlElement:
+    """Parse HTML text into a tree; raise PageError(NOT_HTML) if it does not parse."""
+    tree = load_html(html)
+    if tree is None and html.strip():  # a bare fragment ("<p>..</p>"): trafilatura wants a document
+        tree = load_html(f"<html><body>{html}</body></html>")
+    if tree is None:
+        raise PageError(Reason.NOT_HTML, "the page does not parse as HTML")
+    return tree
+
+
+CHROME_TAGS = (
+    "style", "template", "svg", "iframe", "video", "audio", "canvas", "object", "embed", "map",
+    "nav", "aside", "footer", "button", "select", "option", "textarea", "input",
+)  # fmt: skip
+"""Navigation, sidebars, footers, controls and media: trafilatura deletes them anyway."""
+SIGNAL_TAGS = ("script", "noscript", "link", "meta", "img", "picture", "source", "figure")
+"""Text-free elements our metadata readers need; deleted after reading (comments and images are off)."""
+
+
+def strip_chrome(tree: HtmlElement) -> None:
+    """Delete navigation, sidebars, footers, controls, media and comments, in place."""
+    etree.strip_elements(tree, *CHROME_TAGS, etree.Comment, with_tail=False)
+
+
+def strip(tree: HtmlElement) -> None:
+    """Delete every element trafilatura would delete or ignore anyway: its tree walks get shorter."""
+    etree.strip_elements(tree, *CHROME_TAGS, *SIGNAL_TAGS, etree.Comment, with_tail=False)
+
+
+def main_text(tree: HtmlElement, url: str) -> str:
+    """The page's main text, one paragraph a line ('' when there is none); the tree is not changed."""
+    text = _extract(tree, url, fast=True, precision=True)
+    if len(text) < FULL_CASCADE_BELOW_CHARS:
+        text = max(text, _extract(tree, url, fast=False, precision=True), key=len)
+    if len(text) < BALANCED_BELOW_CHARS:
+        text = max(text, _extract(tree, url, fast=False, precision=False), key=len)
+    return text
+
+
+def _extract(tree: HtmlElement, url: str, fast: bool, precision: bool) -> str:
+    """One trafilatura run on a copy of the tree (trafilatura copies a tree it is given)."""
     document = bare_extraction(
-        html,
+        tree,
         url=url,
-        with_metadata=True,
+        fast=fast,
+        favor_precision=precision,
         include_comments=False,
         include_tables=True,
         deduplicate=False,
-        date_extraction_params={"extensive_search": True, "original_date": True},
+        with_metadata=False,
         config=_config(),
     )
-    text = normalize_text(getattr(document, "text", None) or "")
-    if document is None or not text:
-        raise PageError(Reason.EMPTY_EXTRACTION, "no main text found in the page")
-    return Extraction(
-        title=_clean(document.title),
-        author=_split_names(document.author),
-        date_published=_clean(document.date),
-        site_name=_clean(document.sitename),
-        description=_clean(document.description),
-        categories=[c for c in (document.categories or []) if c],
-        tags=[t for t in (document.tags or []) if t],
-        image=_clean(document.image),
-        text=text,
-    )
-
-
-def _clean(value: str | None) -> str | None:
-    """Strip a metadata string; empty becomes None."""
-    value = (value or "").strip()
-    return value or None
-
-
-def _split_names(author: str | None) -> list[str]:
-    """trafilatura joins several authors with ';': split them into a list."""
-    return [name.strip() for name in (author or "").split(";") if name.strip()]
+    return (getattr(document, "text", None) or "") if document is not None else ""

@@ -51,7 +51,9 @@ def register(
     settings: Settings,
 ) -> None:
     """Attach the intake and the two dedup agents to the app."""
-    process = functools.partial(pipeline.process, max_page_bytes=settings.max_page_bytes)
+    process = functools.partial(
+        pipeline.process, max_page_bytes=settings.max_page_bytes, rules=pipeline.rules_from(settings)
+    )
     output = Output(topics, settings)
 
     @app.agent(topics.raw, name="intake")

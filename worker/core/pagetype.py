@@ -1,0 +1,149 @@
+"""What kind of page this is: article, listing, homepage, error, paywall or other.
+
+The rules look at the URL, the HTTP status, what the page declares (JSON-LD types, og:type,
+paywall markers) and the shape of the extracted text (how much of it is link titles). Which
+types are rejected instead of published is configurable (`PageRules`, from settings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from worker.core.signals import Signals, link_key, types_of
+
+PAGE_TYPES = ("article", "listing", "homepage", "error", "paywall", "other")
+LISTING_TYPES = frozenset({"collectionpage", "searchresultspage", "itemlist", "profilepage"})
+LISTING_SEGMENTS = frozenset(
+    """
+    tag tags category categories topic topics section sections author authors archive archives
+    search label labels page kategori kategorie kategorien rubrik rubriken categoria categorias
+    tema temas etiqueta etiquetas rubrique rubriques schlagwort schlagworte thema themen tagged
+    """.split()
+)  # fmt: skip
+OTHER_OG_TYPES = ("video", "music", "product", "profile", "book", "place", "restaurant")
+ERROR_TITLE = re.compile(
+    r"\b(?:404|410|page not found|not found|error 404|page (?:does not|doesn't) exist|"
+    r"seite nicht gefunden|página no encontrada|página não encontrada|page introuvable|"
+    r"pagina non trovata|halaman tidak ditemukan|страница не найдена|ページが見つかりません|"
+    r"페이지를 찾을 수 없습니다|页面不存在|找不到页面|sayfa bulunamadı|nie znaleziono strony)",
+    re.IGNORECASE,
+)
+PAYWALL_TEXT = re.compile(
+    r"subscribe to (?:continue|read)|subscribers only|for subscribers|already a subscriber|"
+    r"to continue reading|sign in to (?:continue|read)|become a (?:member|subscriber) to|"
+    r"jetzt weiterlesen|abonnieren sie|assine para|suscríbete para|abonnez-vous pour|"
+    r"per continuare a leggere|подпишитесь,? чтобы|berlangganan untuk",
+    re.IGNORECASE,
+)
+HOME_PATH = re.compile(r"^/(?:index\.\w+|default\.\w+|home|[a-z]{2}(?:[-_][a-z]{2})?)?/?$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class PageRules:
+    """Which page types are rejected, and the thresholds of the shape rules."""
+
+    reject: frozenset[str] = frozenset({"listing", "homepage", "error"})
+    listing_link_share: float = 0.5
+    """A text whose paragraphs are mostly link titles (at least this share) is a listing."""
+    short_text_words: int = 300
+    """Error and paywall pages are recognized only when their text is shorter than this."""
+
+    @classmethod
+    def parse(cls, reject: str, listing_link_share: float, short_text_words: int) -> PageRules:
+        """Rules from settings values; `reject` is a comma-separated list of page types."""
+        types = frozenset(t.strip().lower() for t in reject.split(",") if t.strip())
+        unknown = types - set(PAGE_TYPES) - {"article"}
+        if unknown or "article" in types:
+            raise ValueError(f"cannot reject page types {sorted(unknown or {'article'})}")
+        return cls(types, listing_link_share, short_text_words)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A page type and the evidence for it, in words."""
+
+    page_type: str
+    why: str
+
+
+def classify(signals: Signals, url: str, status: int | None, paragraphs: list[str], rules: PageRules) -> Verdict:
+    """The page type, first matching rule wins: error, homepage, listing, paywall, other, article."""
+    words = sum(len(p.split()) for p in paragraphs)
+    for rule in (_error, _homepage, _listing, _paywall, _other):
+        verdict = rule(signals, url, status, paragraphs, words, rules)
+        if verdict is not None:
+            return verdict
+    return Verdict("article", "")
+
+
+def _error(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+    """HTTP error status, or a soft 404: an error title and little text."""
+    if status is not None and status >= 400:
+        return Verdict("error", f"HTTP status {status}")
+    title = " ".join(t for t in (signals.title_tag, *signals.h1[:1]) if t)
+    if words < rules.short_text_words and ERROR_TITLE.search(title):
+        return Verdict("error", f"error title {title[:80]!r} and {words} words of text")
+    return None
+
+
+def _homepage(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+    """The site's root (or a language root) without a query."""
+    parts = urlsplit(url)
+    if not parts.query and HOME_PATH.match(parts.path or "/"):
+        return Verdict("homepage", f"URL path {parts.path or '/'!r}")
+    return None
+
+
+def _listing(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+    """Declared collection, a tag/category URL without article markup, or a text of link titles."""
+    declared = set().union(*(types_of(o) for o in signals.jsonld)) if signals.jsonld else set()
+    article = has_article_markup(signals)
+    if declared & LISTING_TYPES and not article:
+        return Verdict("listing", f"JSON-LD type {sorted(declared & LISTING_TYPES)[0]}")
+    segments = {s.lower() for s in urlsplit(url).path.split("/") if s}
+    if segments & LISTING_SEGMENTS and not article:
+        return Verdict("listing", f"URL segment {sorted(segments & LISTING_SEGMENTS)[0]!r} and no article markup")
+    share = link_share(paragraphs, signals.link_texts)
+    if len(paragraphs) >= 5 and share >= rules.listing_link_share:
+        return Verdict("listing", f"{share:.0%} of {len(paragraphs)} paragraphs are link titles")
+    return None
+
+
+def _paywall(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+    """A short text on a page declared not free, or ending in a subscription prompt."""
+    if words >= rules.short_text_words:
+        return None
+    if any(str(o.get("isAccessibleForFree")).lower() == "false" for o in signals.jsonld):
+        return Verdict("paywall", f"isAccessibleForFree false and {words} words of text")
+    if paragraphs and PAYWALL_TEXT.search(" ".join(paragraphs[-2:])):
+        return Verdict("paywall", f"subscription prompt and {words} words of text")
+    return None
+
+
+def _other(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+    """A page declaring a non-article og:type (video, product, profile...) and no article markup."""
+    og_type = (signals.first_meta("og:type") or "").lower()
+    if og_type.startswith(OTHER_OG_TYPES) and not signals.articles():
+        return Verdict("other", f"og:type {og_type!r}")
+    return None
+
+
+def has_article_markup(signals: Signals) -> bool:
+    """True if the page declares itself an article (JSON-LD, og:type or a publication time)."""
+    og_type = (signals.first_meta("og:type") or "").lower()
+    published = signals.first_meta("article:published_time")
+    return bool(signals.articles()) or og_type == "article" or published is not None
+
+
+def link_share(paragraphs: list[str], link_texts: set[str]) -> float:
+    """Share of paragraphs that are exactly the text of a link on the page."""
+    if not paragraphs:
+        return 0.0
+    return sum(link_key(p) in link_texts for p in paragraphs) / len(paragraphs)
+
+
+def needs_javascript(signals: Signals) -> bool:
+    """True for an app shell: an empty app root element, or a `<noscript>` asking for JavaScript."""
+    return signals.app_shell

@@ -1,0 +1,135 @@
+"""Chrome phrases by language, for `boilerplate`: data only, no logic.
+
+Languages: en, id/ms, de, pt, es, fr, it, ru, nl, pl, tr, ja, ko, zh. Entries are compared
+with punctuation and case ignored (see `boilerplate.key`), and only ever against a whole
+paragraph (CHROME_LINES) or a paragraph's start (the regular-expression lists).
+"""
+
+from __future__ import annotations
+
+CHROME_LINES = """
+read more|read more about|continue reading|keep reading|read the full story|read full article
+advertisement|advertisements|ad|ads|sponsored|sponsored content|paid content|promoted|partner content
+related|related articles|related article|related posts|related stories|related news|related content
+related coverage|related topics|related reading|recommended|recommended for you|recommended stories
+recommended articles|you may also like|you might also like|you may be interested in|more stories
+more news|more|also|also read|see also|see more|most popular|most read|most viewed|trending
+trending now|top stories|latest news|latest|editor's picks|news|share|share this|share this article
+share this story|share this post|share article|share on facebook|share on twitter|share via email
+tweet|email|print|whatsapp|facebook|twitter|linkedin|pinterest|reddit|copy link|link copied
+comments|comment|show comments|view comments|load comments|leave a comment|leave a reply
+post a comment|add a comment|join the conversation|your email address will not be published
+your email address will not be published. required fields are marked *|required fields are marked *
+back to top|back to top button|scroll to top|go to top|top|source link|sign up|subscribe
+subscribe now|subscribe to our newsletter|sign up for our newsletter|newsletter|follow us
+follow us on social media|click here|tags|topics|filed under|previous article|next article
+previous post|next post|previous|next|loading|loading...|skip to content|skip advertisement
+story continues below|story continues below advertisement|article continues below advertisement
+article continues below|continue reading below|advertisement - continue reading below
+advertisement continue reading below|scroll to continue with content
+advertisement scroll to continue with content|watch|listen|listen to this article|video|photo
+image|photos|gallery|don't miss|view gallery|open gallery|enlarge|enlarge this image|expand|close
+menu|search|log in|sign in|login|register|all rights reserved|privacy policy|terms of use
+cookie policy|accept cookies|like this story? share it with a friend!|tell us what you think
+tell us what you think...|what do you think?|let us know in the comments|save|save article
+bookmark|gift article|reprints|report an error|contact us|you may also like...|more:|also:
+baca juga|baca selengkapnya|selengkapnya|simak juga|lihat juga|berita terkait|artikel terkait
+iklan|bagikan|bagikan artikel|komentar|tinggalkan balasan|tinggalkan komentar|kembali ke atas
+alamat email anda tidak akan dipublikasikan|alamat email anda tidak akan dipublikasikan. ruas yang wajib ditandai *
+sumber|berita|terpopuler|berita terpopuler|terkini|berita terkini|tonton juga|scroll untuk melanjutkan
+weiterlesen|mehr lesen|mehr zum thema|lesen sie auch|lesen sie mehr|auch interessant
+das könnte sie auch interessieren|anzeige|werbung|teilen|artikel teilen|kommentare
+kommentar schreiben|schreibe einen kommentar|hinterlasse einen kommentar|nach oben|zurück nach oben
+deine e-mail-adresse wird nicht veröffentlicht|ihre e-mail-adresse wird nicht veröffentlicht
+deine e-mail-adresse wird nicht veröffentlicht. erforderliche felder sind mit * markiert
+erforderliche felder sind mit * markiert|quelle|ähnliche artikel|verwandte artikel|mehr artikel
+drucken|empfehlen|newsletter abonnieren|jetzt abonnieren
+leia mais|leia também|saiba mais|veja também|veja mais|publicidade|anúncio|compartilhe|compartilhar
+comentários|deixe um comentário|deixe uma resposta|deixe seu comentário|voltar ao topo|fonte
+o seu endereço de e-mail não será publicado|o seu endereço de email não será publicado
+o seu endereço de e-mail não será publicado. campos obrigatórios são marcados com *
+campos obrigatórios são marcados com *|artigos relacionados|posts relacionados
+notícias relacionadas|matérias relacionadas|continue lendo
+leer más|lee también|lea también|ver más|seguir leyendo|sigue leyendo|publicidad|anuncio|compartir
+comparte|comentarios|deja un comentario|deja una respuesta|volver arriba|fuente
+tu dirección de correo electrónico no será publicada|los campos obligatorios están marcados con *
+artículos relacionados|noticias relacionadas|te puede interesar|también te puede interesar
+lire la suite|lire aussi|à lire aussi|voir aussi|lire plus|publicité|partager|commentaires
+laisser un commentaire|laisser une réponse|votre adresse e-mail ne sera pas publiée
+votre adresse de messagerie ne sera pas publiée|les champs obligatoires sont indiqués avec *
+retour en haut|haut de page|source|articles similaires|articles liés|sur le même sujet|à voir aussi
+abonnez-vous
+leggi anche|leggi di più|leggi tutto|continua a leggere|pubblicità|condividi|commenti
+lascia un commento|lascia una risposta|il tuo indirizzo email non sarà pubblicato
+i campi obbligatori sono contrassegnati *|torna su|torna all'inizio|articoli correlati
+potrebbe interessarti|ti potrebbe interessare|potrebbe interessarti anche
+читайте также|читать далее|читать полностью|подробнее|реклама|поделиться|комментарии
+оставить комментарий|оставьте комментарий|ваш адрес email не будет опубликован
+обязательные поля помечены *|наверх|источник|похожие статьи|по теме|смотрите также|новости по теме
+lees ook|lees meer|lees verder|advertentie|delen|reacties|laat een reactie achter
+je e-mailadres wordt niet gepubliceerd|vereiste velden zijn gemarkeerd met *|terug naar boven|bron
+gerelateerde artikelen
+czytaj także|czytaj też|czytaj więcej|reklama|udostępnij|komentarze|powiązane artykuły|źródło
+zobacz też|zobacz także
+ayrıca okuyun|devamını oku|reklam|paylaş|yorumlar|ilgili haberler|başa dön|kaynak
+関連記事|関連ニュース|続きを読む|もっと見る|広告|シェア|シェアする|コメント|トップへ戻る|ページトップへ
+出典|あわせて読みたい|おすすめ記事
+관련기사|관련 기사|더보기|광고|공유|공유하기|댓글|맨 위로|출처|기사제보|많이 본 뉴스|인기기사
+相关阅读|相关文章|相关新闻|阅读更多|广告|分享|评论|返回顶部|来源|推荐阅读
+""".replace("\n", "|").split("|")
+"""Paragraphs that are chrome when they are the whole paragraph."""
+
+LABELS = [
+    r"read more", r"read also", r"also read", r"see also", r"related(?: (?:article|story|stories|"
+    r"coverage|video|content|post|reading|link))?", r"see more", r"more", r"also", r"watch",
+    r"listen", r"video", r"photos", r"gallery", r"recommended", r"don'?t miss", r"must read",
+    r"also on [\w.\-]+", r"sources?", r"via", r"filed under", r"tags", r"tagged(?: with)?",
+    r"topics", r"categor(?:y|ies)", r"reading time", r"estimated reading time", r"\d+ min read",
+    r"baca(?: juga)?", r"simak(?: juga)?", r"lihat juga", r"berita terkait", r"sumber",
+    r"editor", r"penulis", r"reporter", r"pewarta", r"lesen sie auch", r"mehr zum thema",
+    r"auch interessant", r"quelle", r"lesezeit", r"leia (?:também|mais)", r"veja também",
+    r"saiba mais", r"fonte", r"tempo de leitura", r"lee también", r"lea también", r"ver también",
+    r"fuente", r"tiempo de lectura", r"lire aussi", r"à lire aussi", r"voir aussi", r"source",
+    r"temps de lecture", r"leggi anche", r"tempo di lettura", r"читайте также",
+    r"смотрите также", r"источник", r"lees ook", r"bron", r"czytaj (?:także|też)",
+    r"zobacz (?:też|także)", r"źródło", r"ayrıca", r"関連記事", r"관련기사", r"相关阅读",
+]  # fmt: skip
+"""A paragraph that starts with one of these and a colon (or arrow) is a pointer, not text."""
+
+CREDIT_WORDS = [
+    r"photo(?:graph)?s?", r"image", r"images", r"picture", r"pic", r"foto", r"fotos", r"bild",
+    r"imagem", r"immagine", r"imagen", r"фото", r"gambar", r"ilustrasi", r"illustration",
+    r"graphic", r"grafik", r"video", r"credit", r"credits", r"image credit", r"photo credit",
+    r"写真", r"사진", r"图片",
+]  # fmt: skip
+"""Words that start a photo-credit line when followed by ':', 'by', 'credit', '/', '©'..."""
+
+PHOTO_AGENCIES = [
+    r"getty images", r"shutterstock", r"istock(?:photo)?", r"\bap photo\b", r"\bvia ap\b",
+    r"\bafp via\b", r"/afp\b", r"\bafp/", r"/reuters\b", r"\breuters/", r"/ap\b", r"epa-efe",
+    r"\bhandout\b", r"\bpool photo\b", r"\bfile photo\b", r"\balamy\b", r"nurphoto",
+    r"anadolu agency", r"sipa usa", r"\bdpa/", r"/dpa\b", r"\bimago\b", r"wikimedia commons",
+    r"\bkremlin pool\b", r"\bxinhua/", r"/xinhua\b", r"\bcourtesy of\b",
+]  # fmt: skip
+"""Short lines naming a photo agency this way are photo credits."""
+
+WIRE_CREDITS = [
+    r"\(?reporting by", r"\(?additional reporting by", r"\(?writing by", r"\(?editing by",
+    r"\(?compiled by", r"\(?reporting and writing by", r"\(?with reporting by",
+]  # fmt: skip
+"""Wire-service credit lines ('Reporting by ...; Editing by ...')."""
+
+PROMPTS = [
+    r"sign up", r"subscribe", r"get (?:the|our)\b", r"start your day", r"like this (?:story|article)",
+    r"enjoyed this", r"want more", r"have a tip", r"got a tip", r"do you have a (?:story|tip)",
+    r"follow (?:us|[^.!?]{1,60}?) on", r"don'?t forget to (?:follow|subscribe|share)",
+    r"for more (?:news|stories|updates)", r"download (?:our|the) app",
+]  # fmt: skip
+"""Calls to action; they are chrome when they also mention a newsletter, e-mail or a network."""
+
+TIMESTAMP_WORDS = [
+    r"updated", r"last updated", r"published", r"posted", r"first published", r"aktualisiert",
+    r"veröffentlicht", r"atualizado", r"publicado", r"actualizado", r"mis à jour", r"publié",
+    r"aggiornato", r"pubblicato", r"diperbarui", r"diterbitkan", r"обновлено", r"опубликовано",
+]  # fmt: skip
+"""'Updated at 1:23 p.m.' lines: one of these, then a time or a date, and nothing else."""
