@@ -86,37 +86,15 @@ class Extracted:
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
-    """An accepted page, published on the articles topic keyed by `id`."""
+class Article(Extracted):
+    """An accepted page, published on the articles topic keyed by `id`: an Extracted page
+    with its revision."""
 
     schema_version: int
-    id: str
     revision: int
     """1 for the first content seen at this id, +1 for each change."""
-    url: str
-    canonical_url: str
-    title: str | None
-    author: list[str]
-    date_published: str | None
-    date_modified: str | None
-    language: str | None
-    site_name: str | None
-    description: str | None
-    categories: list[str]
-    tags: list[str]
-    image: str | None
-    images: list[dict[str, str | None]]
-    text: str
-    word_count: int
-    page_type: str
-    quality: dict[str, float]
-    content_hash: str
-    fetched_at: str
     processed_at: str
     """When the revision was first decided; a replayed page keeps it."""
-    source: str | None
-    meta: Any
-    origin: Source
 
 
 @dataclass(frozen=True, slots=True)
