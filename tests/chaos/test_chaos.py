@@ -43,7 +43,7 @@ HOSTILE_KINDS: list[tuple[str, Any]] = [
     ("invalid_url", lambda i: orjson.dumps({"url": f"ftp://files.example.com/{i}", "html": "<p>x</p>"})),
     ("not_html", lambda i: orjson.dumps({"url": f"https://img.example.com/{i}.png",
                                          "body": base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(64)).decode()})),
-    ("empty_extraction", lambda i: orjson.dumps({"url": f"https://app.example.com/{i}", "html": SPA})),
+    ("needs_javascript", lambda i: orjson.dumps({"url": f"https://app.example.com/{i}", "html": SPA})),
     ("decompressed_too_large", lambda i: orjson.dumps({"url": f"https://bomb.example.com/{i}", "body": BOMB})),
 ]  # fmt: skip
 

@@ -167,6 +167,7 @@ async def test_every_page_accounted_for_once(
     await s.bad(orjson.dumps({"url": "https://app.example.com/inbox", "html": SPA}), "needs_javascript")
     await s.bad(None, "empty_message", key=b"tombstone")
     await s.bad(b"\xff\xfe\x00garbage\x00", "not_json")
+    await s.bad(orjson.dumps({"url": "https://e.example.com/\x1b[2J\x00", "html": "<p>x</p>"}), "invalid_url")
     s.check(await collector.until(s.count))
 
     # Phase 3: a changed revision at a known URL, a re-fetch of another.
@@ -183,3 +184,4 @@ async def test_every_page_accounted_for_once(
     await s.page("https://other.example.com/syndicated/story-2", article_html(2), "c-copy", dup=("content", "c"))
     await s.page("https://blog.example.net/posts/7?id=7", article_html(3), "d-variant", dup=("url", "d"), as_body=True)
     s.check(await collector.until(s.count))
+    assert not any(c in workers.logs() for c in "\x00\x1b"), "control characters echoed raw into a log"
