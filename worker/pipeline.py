@@ -12,7 +12,7 @@ from typing import Any
 
 from worker import codec
 from worker.core import decode, envelope, fingerprint
-from worker.core.article import clean_html
+from worker.core.article import Cleaned, clean_html
 from worker.core.normalize import canonicalize_url, word_count
 from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
@@ -77,27 +77,13 @@ def clean(
     return Extracted(
         id=fingerprint.article_id(found.canonical_url),
         url=page.url,
-        canonical_url=found.canonical_url,
-        title=found.title,
-        author=found.author,
-        date_published=found.date_published,
-        date_modified=found.date_modified,
-        language=found.language,
-        site_name=found.site_name,
-        description=found.description,
-        categories=found.categories,
-        tags=found.tags,
-        image=found.image,
-        images=found.images,
-        text=found.text,
         word_count=word_count(found.text),
-        page_type=found.page_type,
-        quality=found.quality,
         content_hash=fingerprint.content_hash(found.text),
         fetched_at=fetched_at,
         source=page.source,
         meta=page.meta,
         origin=origin,
+        **{name: getattr(found, name) for name in Cleaned.__slots__},
     )
 
 
