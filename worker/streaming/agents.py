@@ -4,11 +4,9 @@
         |                          |                                   |
         +--> pages.rejected        +--> articles.duplicates            +--> articles.duplicates
 
-Every event is handled inside an error boundary: a bug becomes an `internal_error` rejection,
-never a skipped offset. Streams are `noack`: an event is acknowledged by us, only after its
-output is acknowledged by the broker (faust acknowledges on its own the events of an agent that
-raises or is cancelled, and those of a take() buffer it closes: that lost pages on SIGTERM).
-If the broker cannot take output at all, the process exits without committing.
+Every event is handled inside an error boundary: a bug becomes a `internal_error` rejection,
+never a skipped offset. An event is acknowledged only after its output is acknowledged by the
+broker; if the broker cannot take output at all, the process exits without committing.
 """
 
 from __future__ import annotations
@@ -45,22 +43,14 @@ EXIT_OUTPUT_FAILED = 70
 Send = tuple[faust.TopicT, bytes | None, bytes]
 
 
-class Inflight:
-    """How many events the agents hold that are not acknowledged yet (drained on SIGTERM)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
 def register(
     app: faust.App,
     topics: Topics,
     tables: Tables,
     runner: ProcessRunner | InlineRunner,
     settings: Settings,
-) -> Inflight:
-    """Attach the intake and the two dedup agents to the app; return their in-flight count."""
-    inflight = Inflight()
+) -> None:
+    """Attach the intake and the two dedup agents to the app."""
     process = functools.partial(
         pipeline.process, max_page_bytes=settings.max_page_bytes, rules=pipeline.rules_from(settings)
     )
@@ -68,26 +58,13 @@ def register(
 
     @app.agent(topics.raw, name="intake")
     async def intake(stream: faust.StreamT[bytes]) -> None:
-        """Clean raw pages in parallel child processes; publish and acknowledge in input order."""
-        raw = stream.noack()
-        window: asyncio.Queue[tuple[faust.EventT, asyncio.Future[Send]]] = asyncio.Queue(settings.batch_size)
-        publisher = asyncio.ensure_future(_publish_in_order(raw, window))
-        publisher.add_done_callback(_exit_if_failed)
-        try:
-            async for event in raw.events():
-                inflight.count += 1
-                await window.put((event, asyncio.ensure_future(_intake_one(event))))
-        finally:
-            publisher.cancel()
-
-    async def _publish_in_order(
-        raw: faust.StreamT[bytes], window: asyncio.Queue[tuple[faust.EventT, asyncio.Future[Send]]]
-    ) -> None:
-        while True:
-            event, result = await window.get()
-            await output.publish([await result], [event])
-            await raw.ack(event)
-            inflight.count -= 1
+        """Clean raw pages in parallel child processes, in batches, keeping input order."""
+        async for events in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
+            try:
+                sends = await asyncio.gather(*(_intake_one(event) for event in events))
+                await output.publish(sends, events)
+            except Exception as exc:  # faust would ack the batch anyway: never let it
+                _exit_uncommitted(exc)
 
     async def _intake_one(event: faust.EventT) -> Send:
         origin = source_of(event)
@@ -139,19 +116,17 @@ def register(
         """Register a dedup stage: one event at a time, decided against its table."""
 
         async def agent(stream: faust.StreamT[bytes]) -> None:
-            events = stream.noack()
-            async for event in events.events():
-                inflight.count += 1
-                await output.publish([_stage(event, decide)], [event])
-                await events.ack(event)
-                inflight.count -= 1
+            async for event in stream.events():
+                try:
+                    await output.publish([_stage(event, decide)], [event])
+                except Exception as exc:
+                    _exit_uncommitted(exc)
 
         agent.__doc__ = decide.__doc__
         app.agent(topic, name=name)(agent)
 
     stage(topics.by_content, "by_content", _by_content_one)
     stage(topics.by_url, "by_url", _by_url_one)
-    return inflight
 
 
 class Output:
@@ -207,12 +182,6 @@ class Output:
 def _too_large(exc: BaseException) -> bool:
     """True if a send failed because the record is over the producer's or the topic's limit."""
     return isinstance(exc, TOO_LARGE) or isinstance(exc.__cause__, TOO_LARGE)
-
-
-def _exit_if_failed(task: asyncio.Future[Any]) -> None:
-    """A background publisher that dies would leave its events unpublished forever: exit."""
-    if not task.cancelled() and task.exception() is not None:
-        _exit_uncommitted(task.exception())  # type: ignore[arg-type]
 
 
 def _exit_uncommitted(exc: BaseException) -> NoReturn:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import faust
@@ -12,8 +11,6 @@ from faust.types.auth import CredentialsT
 from worker.security import check, ssl_context
 from worker.settings import Settings
 
-log = logging.getLogger(__name__)
-
 
 class IdempotentProducer(faust_aiokafka.Producer):
     """faust turns on producer idempotence only in exactly-once mode; we want it always."""
@@ -22,26 +19,9 @@ class IdempotentProducer(faust_aiokafka.Producer):
         return {"acks": "all", "enable_idempotence": True}
 
 
-class GaplessConsumer(faust_aiokafka.Consumer):
-    """faust's consumer without its offset-gap filling.
-
-    When fetched offsets jump, faust records the missing ones as a "gap" and later commits
-    past them as if processed (faust-streaming #606, open). Our topics have no real gaps (no
-    compaction, no transactions), so a jump means faust dropped messages itself (during a
-    rebalance or stop): committing past them lost pages. Without the gap filling such offsets
-    stay uncommitted; the commit stalls, /healthz reports it and the worker restarts and
-    replays. Input from transactional producers (whose commit markers are real gaps) would
-    stall the same way: not supported.
-    """
-
-    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
-        log.warning("offsets %s..%s of %s skipped by the fetcher: not committed past", offset_from, offset_to - 1, tp)
-
-
 class IngestTransport(faust_aiokafka.Transport):
-    """The aiokafka transport with the idempotent producer and the gapless consumer."""
+    """The aiokafka transport with the idempotent producer."""
 
-    Consumer = GaplessConsumer
     Producer = IdempotentProducer
 
 
