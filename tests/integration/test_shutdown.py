@@ -1,9 +1,9 @@
 """SIGTERM while pages are in flight: exit 0, and nothing lost once a new worker takes over.
 
-Pages taken from the stream after the drain may be published but not committed, so a repeat
-(the same decision again) is allowed and reported; a missing page is not. A restarted faust
-consumer has been seen to stop fetching a partition; the worker then exits on its own (stall)
-and, as Kubernetes would, the test starts a new one.
+Pages in flight at the stop may be published but not committed, so a repeat (the same
+decision again) is allowed and reported; a missing page is not. This is the test that caught
+faust committing past messages it dropped (see worker/streaming/offsets.py). Should a worker
+exit on a stall, the test starts a new one, as Kubernetes would.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections import Counter
 from typing import Any
 
 import orjson
-import pytest
 
 from tests.fixtures.synthetic import article_html, message
 from tests.integration.harness import Collector, Names, create_topics, produce, wait_for_group
@@ -22,13 +21,6 @@ PAGES = 300
 ENV = {"INGEST_BATCH_SIZE": "16", "INGEST_STALL_TIMEOUT_S": "10"}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known loss, issue 3 open: faust's stop/rebalance path drops fetched messages and its "
-    "offset-gap filling commits past them (faust-streaming #606); lost pages in ~1 run of 4. A fix "
-    "(noack streams + no gap filling) passed this test 11/11 but lost pages in the chaos test once: "
-    "not shipped until both pass",
-)
 async def test_sigterm_mid_stream_loses_nothing(
     broker: Any, names: Names, workers: Any, collector: Collector
 ) -> None:

@@ -5,8 +5,9 @@
         +--> pages.rejected        +--> articles.duplicates            +--> articles.duplicates
 
 Every event is handled inside an error boundary: a bug becomes a `internal_error` rejection,
-never a skipped offset. An event is acknowledged only after its output is acknowledged by the
-broker; if the broker cannot take output at all, the process exits without committing.
+never a skipped offset. An event is settled (may be committed, see `offsets`) only after its
+output is acknowledged by the broker; if the broker cannot take output at all, the process
+exits without committing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import functools
 import logging
 import os
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
@@ -54,7 +55,7 @@ def register(
     process = functools.partial(
         pipeline.process, max_page_bytes=settings.max_page_bytes, rules=pipeline.rules_from(settings)
     )
-    output = Output(topics, settings)
+    output = Output(topics, settings, settle=lambda message: app.consumer.settle(message))
 
     @app.agent(topics.raw, name="intake")
     async def intake(stream: faust.StreamT[bytes]) -> None:
@@ -130,11 +131,12 @@ def register(
 
 
 class Output:
-    """Publishes records and waits until the broker has them."""
+    """Publishes records, waits until the broker has them, then settles their input messages."""
 
-    def __init__(self, topics: Topics, settings: Settings) -> None:
+    def __init__(self, topics: Topics, settings: Settings, settle: Callable[[Any], None]) -> None:
         self.topics = topics
         self.settings = settings
+        self.settle = settle
 
     def rejection(
         self, failure: Failure, origin: Source, key: bytes | None, value: bytes | None
@@ -150,7 +152,7 @@ class Output:
         return self.topics.rejected, key, codec.encode(record)
 
     async def publish(self, sends: Iterable[Send], events: Iterable[faust.EventT]) -> None:
-        """Send every record, then wait for all acknowledgements; exit if output is impossible.
+        """Send every record, wait for each acknowledgement, settle its event; exit if impossible.
 
         A record too large for the producer or the topic is replaced by a rejection.
         """
@@ -167,6 +169,7 @@ class Output:
                     await (await self._send(fallback))
                 except Exception as fallback_exc:
                     _exit_uncommitted(fallback_exc)
+            self.settle(event.message)
 
     async def _send(self, send: Send) -> asyncio.Future[Any]:
         """Start sending one record; an error raised at once is returned as a failed future."""

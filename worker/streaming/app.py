@@ -10,6 +10,7 @@ from faust.types.auth import CredentialsT
 
 from worker.security import check, ssl_context
 from worker.settings import Settings
+from worker.streaming.offsets import SettlingConsumer
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
@@ -20,8 +21,9 @@ class IdempotentProducer(faust_aiokafka.Producer):
 
 
 class IngestTransport(faust_aiokafka.Transport):
-    """The aiokafka transport with the idempotent producer."""
+    """The aiokafka transport with the idempotent producer and the settling consumer."""
 
+    Consumer = SettlingConsumer
     Producer = IdempotentProducer
 
 
