@@ -13,12 +13,13 @@ faust-streaming 0.15 moves committed offsets past messages nobody processed, in 
 - before a partition's first commit, it commits any run of acknowledged offsets, wherever it
   starts, and aiokafka does not seek such a partition back on a rebalance.
 
-`SettlingConsumer` replaces those rules with two: an offset is committable once the agents
-`settle` its message (every output acknowledged by the broker), or when aiokafka fetched past
-it without returning it (the broker has no record there); a commit moves only across a
-contiguous run of such offsets from the committed position (the log start if none). A message
-faust dropped therefore holds the commit back until a rebalance seeks back to it or, if that
-never comes, the stall check (`worker.health`) restarts the worker, which replays it.
+`SettlingConsumer` replaces those rules. An offset is committable once the agents `settle` its
+message (every output acknowledged by the broker), or when aiokafka's fetches jumped over it
+from a position known exactly (`FetchTracker`: the broker has no record there, a compaction
+hole or a transaction marker). A commit moves only across a contiguous run of such offsets
+from the committed offset (the log start, sought explicitly, if there is none). An offset
+faust dropped holds the commit back and is fetched again from there; should that never
+succeed, the stall check (`worker.health`) restarts the worker, which replays it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Hashable, Iterable, Mapping, Set
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -70,6 +71,69 @@ def next_commit(start: int, settled: Set[int], gaps: Iterable[Gap]) -> int | Non
     return offset if offset > start else None
 
 
+class FetchTracker:
+    """Where aiokafka's fetch position is known to be, per partition, so a jump is a real gap.
+
+    The position is known after a seek until a fetch overlaps another seek: a batch fetched
+    across a seek may come from the old position or the new one, and faust may drop it, so
+    it is trusted only if it starts exactly where the partition was sought to. Unknown means
+    no jump there can be called a gap: the commit then waits rather than skip.
+    """
+
+    def __init__(self) -> None:
+        self.next: dict[Hashable, int] = {}  # the offset the next batch must start at
+        self._sought: dict[Hashable, int] = {}
+        self._unknown: set[Hashable] = set()  # fetched during a seek of every partition
+        self.seeks = 0  # seeks begun; a fetch compares it before and after
+        self._seeking = 0
+
+    def seek(self, tp: Hashable, offset: int) -> None:
+        """One partition is sought to `offset`."""
+        self.seeks += 1
+        self._sought[tp] = self.next[tp] = offset
+        self._unknown.discard(tp)
+
+    def begin_seek_all(self) -> None:
+        """Every partition is about to be sought (faust's `perform_seek`)."""
+        self.seeks += 1
+        self._seeking += 1
+        self.next.clear()
+        self._sought.clear()
+        self._unknown.clear()
+
+    def end_seek_all(self, positions: Mapping[Hashable, int]) -> None:
+        """The seek of every partition is done: they are at `positions`."""
+        self._seeking -= 1
+        for tp, offset in positions.items():
+            self._sought[tp] = offset
+            if tp not in self._unknown:  # nothing fetched for it while seeking
+                self.next[tp] = offset
+
+    def forget(self, tp: Hashable) -> None:
+        """The partition is no longer ours."""
+        self.next.pop(tp, None)
+        self._sought.pop(tp, None)
+
+    def fetched(self, seeks_before: int, batches: Mapping[Hashable, list[int]]) -> dict[Hashable, list[Gap]]:
+        """Record a fetch that began when `seeks` was `seeks_before`; return its gaps."""
+        overlapped = seeks_before != self.seeks or self._seeking > 0
+        found: dict[Hashable, list[Gap]] = {}
+        for tp, offsets in batches.items():
+            expected = self.next.get(tp)
+            if overlapped:
+                expected = self._sought.get(tp)
+                if expected is None or not offsets or offsets[0] != expected:
+                    self.next.pop(tp, None)
+                    self._unknown.add(tp)
+                    continue
+            gaps, after = fetch_gaps(expected, offsets)
+            if gaps:
+                found[tp] = gaps
+            if after is not None:
+                self.next[tp] = after
+        return found
+
+
 class _Unread(dict):  # type: ignore[type-arg]
     """faust's per-partition "read offset", always unknown, so it never drops a redelivery."""
 
@@ -85,13 +149,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         self._read_offset = _Unread()
         self._gap = defaultdict(list)  # TP -> [Gap], from the fetched batches only
         self._start: dict[TP, int] = {}  # where each assigned partition's consumption started
-        # aiokafka's fetch position per partition, while we are sure no fetched record went
-        # unseen since the last seek (absent: unsure, so no jump there can be called a gap)
-        self._fetched_next: dict[TP, int] = {}
-        self._seeks = 0  # seeks started, so a fetch can tell it overlapped one
-        self._seeking = 0  # perform_seek calls in progress
-        self._fetching = 0  # fetches in progress
-        self._fetched_while_seeking = False
+        self._fetches = FetchTracker()
         self._dropped: dict[TP, int] = {}  # highest offset faust dropped, per partition
         self._refetched: dict[TP, tuple[int, float]] = {}  # last refetch: offset, monotonic time
 
@@ -113,33 +171,21 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         """faust's guess that offsets it did not deliver do not exist: ignored."""
 
     async def _wait_next_records(self, timeout: float) -> Any:
-        seeks = self._seeks
-        self._fetching += 1
-        try:
-            records, active_partitions = await super()._wait_next_records(timeout)
-        finally:
-            self._fetching -= 1
-        unsure = seeks != self._seeks or self._seeking > 0  # overlapped a seek: which position?
-        if self._seeking:
-            self._fetched_while_seeking = True
-        for tp, batch in (records or {}).items():
-            if not self.app.topics.acks_enabled_for(tp.topic):
-                continue  # changelogs: never committed by offset
-            if unsure:
-                self._fetched_next.pop(tp, None)
-                continue
-            gaps, next_offset = fetch_gaps(self._fetched_next.get(tp), (r.offset for r in batch))
-            if gaps:
-                log.info("offsets %s of %s do not exist (compaction or transaction markers)", gaps, tp)
-                self._gap[tp].extend(gaps)
-            if next_offset is not None:
-                self._fetched_next[tp] = next_offset
+        seeks = self._fetches.seeks
+        records, active_partitions = await super()._wait_next_records(timeout)
+        offsets = {
+            tp: [record.offset for record in batch]
+            for tp, batch in (records or {}).items()
+            if self.app.topics.acks_enabled_for(tp.topic)  # not changelogs
+        }
+        for tp, gaps in self._fetches.fetched(seeks, offsets).items():
+            log.info("offsets %s of %s do not exist (compaction or transaction markers)", gaps, tp)
+            self._gap[tp].extend(gaps)
         return records, active_partitions
 
     async def seek(self, partition: TP, offset: int) -> None:
-        """Seek, forgetting the fetch position until a batch shows it again."""
-        self._seeks += 1
-        self._fetched_next.pop(partition, None)
+        """Seek one partition."""
+        self._fetches.seek(partition, offset)
         await super().seek(partition, offset)
 
     async def perform_seek(self) -> None:
@@ -147,30 +193,27 @@ class SettlingConsumer(faust_aiokafka.Consumer):
 
         aiokafka leaves such a partition where it was, past the messages faust dropped.
         """
-        self._seeks += 1
-        self._seeking += 1
-        self._fetched_while_seeking = False
-        self._fetched_next.clear()
+        self._fetches.begin_seek_all()
+        positions: dict[TP, int] = {}
         try:
             await super().perform_seek()
             assigned = self.assignment()
             fresh = [tp for tp in assigned if not self._committed_offset.get(tp)]
             log_starts: Mapping[TP, int] = await self.earliest_offsets(*fresh) if fresh else {}
             for tp, offset in log_starts.items():
-                await self.seek(tp, offset)
-            self._start = {tp: self._committed_offset.get(tp) or log_starts.get(tp, 0) for tp in assigned}
+                await super().seek(tp, offset)
+            positions = {tp: self._committed_offset.get(tp) or log_starts.get(tp, 0) for tp in assigned}
+            self._start = dict(positions)
             for tp in assigned:
                 self._gap[tp] = []
-            if not (self._fetching or self._fetched_while_seeking):
-                self._fetched_next = dict(self._start)  # nothing fetched since: exactly there
         finally:
-            self._seeking -= 1
+            self._fetches.end_seek_all(positions)
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
-        """Forget where revoked partitions started; faust forgets the rest."""
+        """Forget what we know of revoked partitions; faust forgets the rest."""
         for tp in revoked:
             self._start.pop(tp, None)
-            self._fetched_next.pop(tp, None)
+            self._fetches.forget(tp)
             self._refetched.pop(tp, None)
             self._dropped.pop(tp, None)
         await super().on_partitions_revoked(revoked)
@@ -192,10 +235,11 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         return offset
 
     def _refetch(self, tp: TP, offset: int) -> None:
-        """Fetch again from `offset`, which faust dropped: the commit waits for it.
+        """Fetch again from `offset`, which faust dropped (or a marker not yet known as one).
 
         Known dropped when faust released it or one after it without our settling them, or
         when a later offset is settled: each agent settles a partition's messages in order.
+        After the seek the tracker knows the position, so a marker there shows as a gap.
         """
         if self.should_stop or self.app.should_stop:
             return  # stopping: whoever takes the partition over replays from the commit
@@ -205,9 +249,8 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             return
         self._refetched[tp] = (offset, now)
         self._dropped.pop(tp, None)  # those drops are fetched again now
-        log.warning("offset %s of %s was dropped before processing; fetching again from there", offset, tp)
-        self._seeks += 1
-        self._fetched_next.pop(tp, None)
+        log.warning("offset %s of %s holds the commit back (dropped, or a marker); fetching again from it", offset, tp)
+        self._fetches.seek(tp, offset)
         try:
             self._thread.seek(tp, offset)
         except Exception as exc:  # no longer assigned: the next owner starts from the commit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.streaming.offsets import fetch_gaps, next_commit
+from worker.streaming.offsets import FetchTracker, fetch_gaps, next_commit
 
 
 def test_a_contiguous_batch_has_no_gap() -> None:
@@ -44,3 +44,47 @@ def test_commit_can_start_in_a_gap() -> None:
 
 def test_nothing_settled_means_no_commit() -> None:
     assert next_commit(0, set(), []) is None
+
+
+def test_after_a_seek_a_jump_from_the_sought_offset_is_a_gap() -> None:
+    """A transaction marker at the committed offset: the first batch starts one later."""
+    tracker = FetchTracker()
+    tracker.begin_seek_all()
+    tracker.end_seek_all({"p0": 10})
+    assert tracker.fetched(tracker.seeks, {"p0": [11, 12]}) == {"p0": [(10, 11)]}
+    assert tracker.fetched(tracker.seeks, {"p0": [14]}) == {"p0": [(13, 14)]}
+
+
+def test_a_fetch_across_a_seek_is_trusted_only_if_it_starts_at_the_sought_offset() -> None:
+    tracker = FetchTracker()
+    tracker.seek("p0", 10)
+    before = tracker.seeks
+    tracker.seek("p0", 5)  # a refetch while the fetch was in flight
+    assert tracker.fetched(before, {"p0": [5, 6]}) == {}
+    assert tracker.fetched(tracker.seeks, {"p0": [8]}) == {"p0": [(7, 8)]}
+
+
+def test_a_stale_batch_across_a_seek_makes_the_position_unknown() -> None:
+    """Records 40.. fetched before a seek back to 5 may be dropped: 5.. must not be a gap."""
+    tracker = FetchTracker()
+    tracker.seek("p0", 40)
+    before = tracker.seeks
+    tracker.seek("p0", 5)
+    assert tracker.fetched(before, {"p0": [40, 41]}) == {}
+    assert tracker.fetched(tracker.seeks, {"p0": [9, 10]}) == {}  # 5..8 dropped by faust? unknown
+    assert tracker.fetched(tracker.seeks, {"p0": [12]}) == {"p0": [(11, 12)]}
+
+
+def test_a_batch_fetched_while_every_partition_is_sought_proves_nothing() -> None:
+    tracker = FetchTracker()
+    tracker.begin_seek_all()
+    assert tracker.fetched(tracker.seeks, {"p0": [20, 21]}) == {}
+    tracker.end_seek_all({"p0": 17, "p1": 3})
+    assert tracker.fetched(tracker.seeks, {"p0": [25], "p1": [4]}) == {"p1": [(3, 4)]}
+
+
+def test_a_forgotten_partition_has_no_gaps() -> None:
+    tracker = FetchTracker()
+    tracker.seek("p0", 10)
+    tracker.forget("p0")
+    assert tracker.fetched(tracker.seeks, {"p0": [30]}) == {}
