@@ -57,7 +57,8 @@ class Broker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _script(self, command: str) -> str:
+    def run(self, command: str) -> subprocess.CompletedProcess[str]:
+        """Run `deploy/local/kafka COMMAND` for this broker; raise if it fails."""
         env = {
             **os.environ,
             "KAFKA_STATE_DIR": str(self.state_dir),
@@ -70,16 +71,18 @@ class Broker:
         )
         if done.returncode != 0:
             raise RuntimeError(f"kafka {command} failed:\n{done.stdout}\n{done.stderr}")
-        return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+        return done
 
-    def start(self) -> None:
-        """Start the broker and wait until it serves requests."""
-        printed = self._script("start")
-        assert printed == self.bootstrap, printed
+    def start(self) -> subprocess.CompletedProcess[str]:
+        """Start the broker and wait until it serves requests (its bootstrap printed last)."""
+        done = self.run("start")
+        lines = done.stdout.strip().splitlines()
+        assert lines and lines[-1] == self.bootstrap, done.stdout
+        return done
 
     def stop(self) -> None:
         """Stop the broker by PID."""
-        self._script("stop")
+        self.run("stop")
 
 
 @dataclass

@@ -13,32 +13,33 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.fixtures.synthetic import article_html, message
-from tests.integration.harness import KAFKA_SCRIPT, REPO, Names, WorkerProcess, free_port
+from tests.integration.harness import REPO, Broker, Names, WorkerProcess, free_port
 
 USER = "ingest-it"
 PASSWORD = "it-Secret-42"
 AUTH_ERROR = "SaslAuthenticationFailed"  # aiokafka's log line for Kafka error 58
 
 
-@dataclass(frozen=True)
-class SecureBroker:
-    """A broker started by deploy/local/kafka with a SASL_SSL listener next to PLAINTEXT."""
+@dataclass
+class SecureBroker(Broker):
+    """The local broker with its opt-in SASL_SSL listener next to PLAINTEXT."""
 
-    state_dir: Path
-    port: int
-    controller_port: int
-    sasl_ssl_port: int
+    sasl_ssl_port: int = field(default_factory=free_port)
 
-    @property
-    def plaintext(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    def __post_init__(self) -> None:
+        self.env = {
+            "KAFKA_SASL_SSL_PORT": str(self.sasl_ssl_port),
+            "KAFKA_SCRAM_USER": USER,
+            "KAFKA_SCRAM_PASSWORD": PASSWORD,
+            **self.env,
+        }
 
     @property
     def sasl_ssl(self) -> str:
@@ -48,35 +49,18 @@ class SecureBroker:
     def ca_file(self) -> Path:
         return self.state_dir / "tls" / "ca.pem"
 
-    def script(self, command: str) -> subprocess.CompletedProcess[str]:
-        env = {
-            **os.environ,
-            "KAFKA_STATE_DIR": str(self.state_dir),
-            "KAFKA_PORT": str(self.port),
-            "KAFKA_CONTROLLER_PORT": str(self.controller_port),
-            "KAFKA_SASL_SSL_PORT": str(self.sasl_ssl_port),
-            "KAFKA_SCRAM_USER": USER,
-            "KAFKA_SCRAM_PASSWORD": PASSWORD,
-        }
-        done = subprocess.run([str(KAFKA_SCRIPT), command], env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            raise RuntimeError(f"kafka {command} failed:\n{done.stdout}\n{done.stderr}")
-        return done
-
 
 @pytest.fixture(scope="module")
 def secure_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureBroker]:
-    broker = SecureBroker(tmp_path_factory.mktemp("kafka-sasl"), free_port(), free_port(), free_port())
-    started = broker.script("start")
-    # The contract of `start`: PLAINTEXT bootstrap last on stdout, SASL_SSL address and CA on stderr.
-    assert started.stdout.strip().splitlines()[-1] == broker.plaintext, started.stdout
+    broker = SecureBroker(tmp_path_factory.mktemp("kafka-sasl"))
+    started = broker.start()  # PLAINTEXT bootstrap last on stdout, SASL_SSL address and CA on stderr
     assert f"SASL_SSL listener {broker.sasl_ssl}" in started.stderr, started.stderr
     assert str(broker.ca_file) in started.stderr, started.stderr
     assert broker.ca_file.is_file()
     try:
         yield broker
     finally:
-        broker.script("stop")
+        broker.stop()
 
 
 def client_env(broker: SecureBroker, names: Names, tmp_path: Path, password: str | None = None) -> dict[str, str]:

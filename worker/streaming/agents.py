@@ -32,6 +32,7 @@ from worker.pipeline import Failure
 from worker.records import Article, Extracted, Source
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
+from worker.streaming.offsets import SettlingConsumer
 from worker.streaming.tables import Tables
 from worker.streaming.topics import Topics
 
@@ -55,12 +56,13 @@ def register(
     process = functools.partial(
         pipeline.process, max_page_bytes=settings.max_page_bytes, rules=pipeline.rules_from(settings)
     )
-    output = Output(topics, settings, settle=lambda message: app.consumer.settle(message))
+    output = Output(topics, settings, consumer=lambda: app.consumer)
 
     @app.agent(topics.raw, name="intake")
     async def intake(stream: faust.StreamT[bytes]) -> None:
         """Clean raw pages in parallel child processes, in batches, keeping input order."""
-        async for events in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
+        async for batch in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
+            events = output.unsettled(batch)
             try:
                 sends = await asyncio.gather(*(_intake_one(event) for event in events))
                 await output.publish(sends, events)
@@ -118,6 +120,8 @@ def register(
 
         async def agent(stream: faust.StreamT[bytes]) -> None:
             async for event in stream.events():
+                if not output.unsettled([event]):
+                    continue
                 try:
                     await output.publish([_stage(event, decide)], [event])
                 except Exception as exc:
@@ -133,10 +137,17 @@ def register(
 class Output:
     """Publishes records, waits until the broker has them, then settles their input messages."""
 
-    def __init__(self, topics: Topics, settings: Settings, settle: Callable[[Any], None]) -> None:
+    def __init__(
+        self, topics: Topics, settings: Settings, consumer: Callable[[], SettlingConsumer]
+    ) -> None:
         self.topics = topics
         self.settings = settings
-        self.settle = settle
+        self.consumer = consumer
+
+    def unsettled(self, events: list[faust.EventT]) -> list[faust.EventT]:
+        """The events still to handle: a refetch redelivers messages already settled."""
+        consumer = self.consumer()
+        return [event for event in events if not consumer.is_settled(event.message)]
 
     def rejection(
         self, failure: Failure, origin: Source, key: bytes | None, value: bytes | None
@@ -169,7 +180,7 @@ class Output:
                     await (await self._send(fallback))
                 except Exception as fallback_exc:
                     _exit_uncommitted(fallback_exc)
-            self.settle(event.message)
+            self.consumer().settle(event.message)
 
     async def _send(self, send: Send) -> asyncio.Future[Any]:
         """Start sending one record; an error raised at once is returned as a failed future."""

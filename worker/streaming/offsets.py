@@ -1,4 +1,4 @@
-"""Offset bookkeeping we can trust: commit only what the agents settled, skip only what never existed.
+"""Offsets we can trust: commit only what the agents settled, skip only what never existed.
 
 faust-streaming 0.15 moves committed offsets past messages nobody processed, in several ways
 (each seen losing pages on a real broker, in tests/integration/test_shutdown.py and tests/chaos):
@@ -64,7 +64,7 @@ def next_commit(start: int, settled: Set[int], gaps: Iterable[Gap]) -> int | Non
         if offset in settled:
             offset += 1
             continue
-        end = next((gap_end for gap_start, gap_end in ordered if gap_start <= offset < gap_end), None)
+        end = next((stop for begin, stop in ordered if begin <= offset < stop), None)
         if end is None:
             break
         offset = end
@@ -114,7 +114,9 @@ class FetchTracker:
         self.next.pop(tp, None)
         self._sought.pop(tp, None)
 
-    def fetched(self, seeks_before: int, batches: Mapping[Hashable, list[int]]) -> dict[Hashable, list[Gap]]:
+    def fetched(
+        self, seeks_before: int, batches: Mapping[Hashable, list[int]]
+    ) -> dict[Hashable, list[Gap]]:
         """Record a fetch that began when `seeks` was `seeks_before`; return its gaps."""
         overlapped = seeks_before != self.seeks or self._seeking > 0
         found: dict[Hashable, list[Gap]] = {}
@@ -167,6 +169,13 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         """Every output of this message is acknowledged by the broker: it may be committed."""
         super().ack(message)
 
+    def is_settled(self, message: Any) -> bool:
+        """True if this offset is committed or settled already (a redelivery)."""
+        committed = self._committed_offset.get(message.tp)
+        if committed is not None and message.offset < committed:
+            return True
+        return message.offset in self._acked_index.get(message.tp, ())
+
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """faust's guess that offsets it did not deliver do not exist: ignored."""
 
@@ -202,7 +211,9 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             log_starts: Mapping[TP, int] = await self.earliest_offsets(*fresh) if fresh else {}
             for tp, offset in log_starts.items():
                 await super().seek(tp, offset)
-            positions = {tp: self._committed_offset.get(tp) or log_starts.get(tp, 0) for tp in assigned}
+            positions = {
+                tp: self._committed_offset.get(tp) or log_starts.get(tp, 0) for tp in assigned
+            }
             self._start = dict(positions)
             for tp in assigned:
                 self._gap[tp] = []
@@ -249,7 +260,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             return
         self._refetched[tp] = (offset, now)
         self._dropped.pop(tp, None)  # those drops are fetched again now
-        log.warning("offset %s of %s holds the commit back (dropped, or a marker); fetching again from it", offset, tp)
+        log.warning("offset %s of %s holds the commit back; fetching again from it", offset, tp)
         self._fetches.seek(tp, offset)
         try:
             self._thread.seek(tp, offset)
