@@ -87,6 +87,10 @@ def check_content_type(headers: dict[str, str]) -> None:
         raise PageError(Reason.NOT_HTML, f"declared content-type {declared[:64]!r} is not HTML")
 
 
+# Detectors confuse undeclared windows-1252 with DOS code pages that no web page uses.
+WESTERN_DOS_CODEPAGES = frozenset({"cp437", "cp850", "cp858", "cp860", "cp861", "cp863", "cp865"})
+
+
 def decode_body(body: bytes, headers: dict[str, str]) -> str:
     """Decode page bytes to text; raise PageError for binary or undecodable bytes."""
     for magic, name in MAGIC:
@@ -109,7 +113,10 @@ def decode_body(body: bytes, headers: dict[str, str]) -> str:
         if text is not None:
             return text
     best = from_bytes(body[:DETECT_BYTES]).best()
-    text = None if best is None or best.encoding is None else _decode(body, best.encoding)
+    encoding = None if best is None else best.encoding
+    if encoding in WESTERN_DOS_CODEPAGES and _decode(body, "cp1252") is not None:
+        encoding = "cp1252"  # what the page almost surely is: the web's default fallback
+    text = None if encoding is None else _decode(body, encoding)
     if text is None:
         raise PageError(Reason.UNDECODABLE, "body is in no recognizable text encoding")
     return text
