@@ -147,7 +147,13 @@ class Output:
     def unsettled(self, events: list[faust.EventT]) -> list[faust.EventT]:
         """The events still to handle: a refetch redelivers messages already settled."""
         consumer = self.consumer()
-        return [event for event in events if not consumer.is_settled(event.message)]
+        todo = []
+        for event in events:
+            if consumer.is_settled(event.message):
+                consumer.settle(event.message)  # this copy too, so it does not count as dropped
+            else:
+                todo.append(event)
+        return todo
 
     def rejection(
         self, failure: Failure, origin: Source, key: bytes | None, value: bytes | None
