@@ -6,17 +6,17 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
 from worker import codec
 from worker.core import decode, envelope, fingerprint
-from worker.core.article import Cleaned, clean_html
+from worker.core.article import clean_html
 from worker.core.normalize import canonicalize_url, word_count
 from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
-from worker.records import SCHEMA_VERSION, Extracted, RawPage, Rejected, Source
+from worker.records import SCHEMA_VERSION, Cleaned, Extracted, RawPage, Rejected, Source
 
 BASE64_OVERHEAD = 4 / 3
 MAX_ECHO_CHARS = 4096
@@ -83,7 +83,7 @@ def clean(
         source=page.source,
         meta=page.meta,
         origin=origin,
-        **{name: getattr(found, name) for name in Cleaned.__slots__},
+        **{f.name: getattr(found, f.name) for f in fields(Cleaned)},
     )
 
 

@@ -44,12 +44,9 @@ class RawPage:
 
 
 @dataclass(frozen=True, slots=True)
-class Extracted:
-    """A cleaned page before deduplication: everything an article has but its revision."""
+class Cleaned:
+    """Everything the worker learns from one page's HTML (`core.article.clean_html`)."""
 
-    id: str
-    """Deterministic article id: a hash of `canonical_url`."""
-    url: str
     canonical_url: str
     title: str | None
     """The headline, never repeated as the first paragraph of `text`."""
@@ -71,11 +68,20 @@ class Extracted:
     """The page's figures: {"src", "alt", "caption"}; captions are kept out of `text`."""
     text: str
     """Main text, NFC; paragraphs separated by one blank line."""
-    word_count: int
     page_type: str
     """article, paywall or other (listing, homepage and error pages are rejected by default)."""
     quality: dict[str, float]
     """text_to_markup, boilerplate_removed, language_confidence, paragraphs, link_share."""
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted(Cleaned):
+    """A cleaned page before deduplication: everything an article has but its revision."""
+
+    id: str
+    """Deterministic article id: a hash of `canonical_url`."""
+    url: str
+    word_count: int
     content_hash: str
     """Hash of the normalized text: equal texts, equal hashes."""
     fetched_at: str

@@ -7,7 +7,6 @@ the page and refuse non-articles; identify the language; date the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from worker.core.language import detect_language
 from worker.core.normalize import canonicalize_url, normalize_text
 from worker.core.signals import Signals, read_signals
 from worker.errors import PageError, Reason
+from worker.records import Cleaned
 
 REASONS = {
     "listing": Reason.NOT_ARTICLE_LISTING,
@@ -24,27 +24,6 @@ REASONS = {
     "paywall": Reason.NOT_ARTICLE_PAYWALL,
     "other": Reason.NOT_ARTICLE_OTHER,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Cleaned:
-    """Everything the worker learns from one page's HTML."""
-
-    canonical_url: str
-    title: str | None
-    author: list[str]
-    date_published: str | None
-    date_modified: str | None
-    language: str | None
-    site_name: str | None
-    description: str | None
-    categories: list[str]
-    tags: list[str]
-    image: str | None
-    images: list[dict[str, str | None]]
-    text: str
-    page_type: str
-    quality: dict[str, Any]
 
 
 def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules: pagetype.PageRules) -> Cleaned:

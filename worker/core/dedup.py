@@ -11,7 +11,7 @@ Both stages remember the raw message (`origin`) that set their state, so a repla
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Source
@@ -66,8 +66,8 @@ def check_url(
 
 def article(page: Extracted, revision: int, processed_at: str) -> Article:
     """The article record for a page at a revision."""
-    fields = {name: getattr(page, name) for name in Extracted.__slots__}
-    return Article(schema_version=SCHEMA_VERSION, revision=revision, processed_at=processed_at, **fields)
+    extracted = {f.name: getattr(page, f.name) for f in fields(Extracted)}
+    return Article(schema_version=SCHEMA_VERSION, revision=revision, processed_at=processed_at, **extracted)
 
 
 def duplicate(page: Extracted, kind: str, of: str) -> Duplicate:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from worker.core.article import Cleaned, clean_html
+from worker.core.article import clean_html
 from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
+from worker.records import Cleaned
 
 PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "pages"
 URL = "https://portalberita.example/internasional/pasukan-ukraina-keluar-dari-wilayah-kursk?utm_source=fb"

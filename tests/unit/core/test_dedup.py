@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
@@ -123,8 +123,8 @@ def test_new_url_is_revision_1(make_page: Make) -> None:
 def test_article_carries_every_extracted_field(make_page: Make) -> None:
     page = make_page()
     _, record = check_url(None, page, T1)
-    for name in Extracted.__slots__:
-        assert getattr(record, name) == getattr(page, name), name
+    for f in fields(Extracted):
+        assert getattr(record, f.name) == getattr(page, f.name), f.name
 
 
 def test_same_hash_is_a_url_duplicate(make_page: Make) -> None:
