@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest-worker: configuration error: {exc}", file=sys.stderr)
     except (KafkaError, BrokerRefused) as exc:
         print(f"ingest-worker {args.command}: Kafka error: {exc}", file=sys.stderr)
+    except kafka_tools.TopologyError as exc:
+        print(f"ingest-worker {args.command}: topics: {exc}", file=sys.stderr)
     return 2
 
 
@@ -45,7 +47,7 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"sent {sent} messages to {settings.topic_raw}", file=sys.stderr)
         return 0
     if args.command == "topics":
-        made = asyncio.run(kafka_tools.create_topics(settings))
+        made = asyncio.run(kafka_tools.ensure_topics(settings))
         print(f"created: {', '.join(made) or '(all existed)'}", file=sys.stderr)
         return 0
     counts = asyncio.run(kafka_tools.dump(settings, args.expect, args.idle, sys.stdout))
@@ -82,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     feed = commands.add_parser("feed", help="publish raw-page messages from a JSONL file")
     feed.add_argument("file", help="a JSONL file, one raw-page message a line, or - for stdin")
     feed.add_argument("--compression", choices=["gzip", "zstd", "lz4", "snappy"])
-    commands.add_parser("topics", help="create the input and output topics")
+    commands.add_parser(
+        "topics", help="create every topic of the app (input, internal, changelogs, outputs) and check them"
+    )
     dump = commands.add_parser("dump", help="print the output topics' records as JSON lines")
     dump.add_argument("--expect", type=int, help="stop after this many records")
     dump.add_argument("--idle", type=float, default=10.0, help="stop after this many idle seconds")

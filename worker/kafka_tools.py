@@ -13,31 +13,73 @@ from typing import IO, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from worker import codec
+from worker import codec, topology
 from worker.errors import PageError
 from worker.security import client_options
 from worker.settings import Settings
 
-async def create_topics(settings: Settings) -> list[str]:
-    """Create the input and output topics (faust creates its internal ones); return those made."""
-    names = [settings.topic_raw, settings.topic_articles, settings.topic_duplicates, settings.topic_rejected]
-    config = {"max.message.bytes": str(settings.max_message_bytes)}
+METADATA_ATTEMPTS = 20
+METADATA_WAIT_S = 0.5
+
+
+class TopologyError(Exception):
+    """Topics missing (and not to be created) or with the wrong partition count: fix, then start."""
+
+
+async def ensure_topics(settings: Settings, create: bool = True) -> list[str]:
+    """Create the app's missing topics (see `topology`), then check them all; return those made.
+
+    Raises TopologyError naming every topic that is still missing or has the wrong partition
+    count. Several workers may race here: a topic another one created counts as existing.
+    """
+    wanted = topology.specs(settings)
+    names = [s.name for s in wanted]
     admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        wanted = [n for n in names if n not in existing]
-        new = [NewTopic(n, settings.partitions, settings.replication_factor, topic_configs=config) for n in wanted]
-        if new:
-            try:
-                await admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass
-        return wanted
+        actual = await partition_counts(admin, names)
+        missing = [s for s in wanted if s.name not in actual]
+        if missing and create:
+            await _create(admin, missing, settings.replication_factor)
+            for _ in range(METADATA_ATTEMPTS):  # new topics reach the metadata shortly after
+                actual = await partition_counts(admin, names)
+                if all(s.name in actual for s in missing):
+                    break
+                await asyncio.sleep(METADATA_WAIT_S)
+        found = topology.problems(wanted, actual)
+        if found:
+            raise TopologyError("; ".join(found))
+        return [s.name for s in missing] if create else []
     finally:
         await admin.close()
+
+
+async def partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Partition count of each named topic that exists (absent ones are left out)."""
+    described = await admin.describe_topics(names)
+    return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
+
+
+async def _create(admin: AIOKafkaAdminClient, specs: list[topology.TopicSpec], replication: int) -> None:
+    """Create topics; one that appeared meanwhile (another worker) is fine.
+
+    A retriable error (no controller yet...) raises it, for the caller to retry; any other is
+    a TopologyError (replication factor above the broker count, not authorized...).
+    """
+    new = [NewTopic(s.name, s.partitions, replication, topic_configs=dict(s.config)) for s in specs]
+    try:
+        response = await admin.create_topics(new)
+    except TopicAlreadyExistsError:
+        return
+    for name, code, *rest in response.topic_errors:
+        error = for_code(code)
+        if code and error is not TopicAlreadyExistsError:
+            message = rest[0] if rest and rest[0] else error.__name__
+            if error.retriable:
+                raise error(message)
+            raise TopologyError(f"cannot create topic {name}: {message}")
 
 
 def read_jsonl(path: str) -> Iterator[bytes]:

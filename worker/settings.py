@@ -54,11 +54,16 @@ class Settings:
     session_timeout_s: float = 30.0
     heartbeat_interval_s: float = 3.0
     commit_interval_s: float = 1.0
+    send_timeout_s: float = 30.0
+    """Longest wait for the broker to acknowledge an output record or a flush before exiting."""
     web_enabled: bool = True
     web_port: int = 6066
     health_interval_s: float = 5.0
     stall_timeout_s: float = 0.0
     """0: derived, see `stall_limit_s`."""
+    topics_create: bool = True
+    """Create missing topics at start (False: a missing topic is an error, for ACL-restricted
+    deployments whose topics are made by `ingest-worker topics` or a platform tool)."""
     exit_on_stall: bool = True
     shutdown_grace_s: float = 45.0
     log_level: str = "info"
@@ -75,13 +80,12 @@ class Settings:
 
     @property
     def stall_limit_s(self) -> float:
-        """Seconds without a commit, with lag, after which the worker counts as stalled.
+        """Seconds with lag and no progress after which the worker counts as stalled.
 
-        Derived by default from the longest a full batch of timing-out pages may take, so
-        slow pages are never mistaken for a stall.
+        Two minutes by default; longer only when one page may take over a minute (twice the
+        per-page timeout), since a page finishing, even by timing out, is progress.
         """
-        worst_batch_s = self.batch_size * self.extract_timeout_s / max(1, self.extract_workers)
-        return self.stall_timeout_s or max(120.0, 2 * worst_batch_s)
+        return self.stall_timeout_s or max(120.0, 2 * self.extract_timeout_s)
 
     @property
     def rejected_payload_limit(self) -> int:
@@ -179,11 +183,13 @@ ENV: dict[str, str] = {
     "INGEST_SESSION_TIMEOUT_S": "session_timeout_s",
     "INGEST_HEARTBEAT_INTERVAL_S": "heartbeat_interval_s",
     "INGEST_COMMIT_INTERVAL_S": "commit_interval_s",
+    "INGEST_SEND_TIMEOUT_S": "send_timeout_s",
     "INGEST_WEB_ENABLED": "web_enabled",
     "INGEST_WEB_PORT": "web_port",
     "INGEST_HEALTH_INTERVAL_S": "health_interval_s",
     "INGEST_STALL_TIMEOUT_S": "stall_timeout_s",
     "INGEST_EXIT_ON_STALL": "exit_on_stall",
+    "INGEST_TOPICS_CREATE": "topics_create",
     "INGEST_SHUTDOWN_GRACE_S": "shutdown_grace_s",
     "INGEST_LOG_LEVEL": "log_level",
 }

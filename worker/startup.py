@@ -1,7 +1,8 @@
-"""Before the worker starts: wait for the broker with backoff, answering probes meanwhile.
+"""Before faust starts: wait for the broker, then make sure every topic exists and fits.
 
-A broker that is down is waited for (liveness 200, readiness 503); credentials or TLS that
-the broker refuses are a configuration error and stop the process at once.
+A broker that is down or restarting is waited for with backoff (liveness 200, readiness 503);
+credentials or TLS that the broker refuses, and topics that are missing or have the wrong
+partition count (`kafka_tools.TopologyError`), are configuration errors that stop the process.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ssl
 from aiokafka.conn import create_conn
 from aiokafka.errors import AuthenticationFailedError, KafkaError, SaslAuthenticationFailed
 
+from worker.kafka_tools import ensure_topics
 from worker.security import client_options
 from worker.settings import Settings
 
@@ -21,18 +23,19 @@ log = logging.getLogger(__name__)
 FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
 CONNECT_TIMEOUT_MS = 10_000
+TOPICS_TIMEOUT_S = 60.0
 
 
 class BrokerRefused(Exception):
     """The broker answered but refused our credentials or certificate: retrying won't help."""
 
 
-async def wait_for_broker(settings: Settings) -> None:
-    """Return once a bootstrap server accepts a connection; serve /healthz and /readyz meanwhile."""
+async def prepare(settings: Settings) -> None:
+    """Return once the broker answers and every topic is there; serve /healthz and /readyz meanwhile."""
     server = await _probe_server(settings) if settings.web_enabled else None
     try:
         delay = FIRST_BACKOFF_S
-        while not await _any_reachable(settings):
+        while not await _ready(settings):
             log.warning("Kafka at %s not reachable: not ready; retrying in %.0f s", settings.bootstrap_servers, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF_S)
@@ -40,6 +43,20 @@ async def wait_for_broker(settings: Settings) -> None:
         if server is not None:
             server.close()
             await server.wait_closed()
+
+
+async def _ready(settings: Settings) -> bool:
+    """True once a broker accepts a connection and the topics are made and checked."""
+    if not await _any_reachable(settings):
+        return False
+    try:
+        made = await asyncio.wait_for(ensure_topics(settings, settings.topics_create), TOPICS_TIMEOUT_S)
+    except (OSError, KafkaError, asyncio.TimeoutError) as exc:  # restarting, no controller yet...
+        log.warning("topics not checked yet: %r", exc)
+        return False
+    if made:
+        log.info("created topics: %s", ", ".join(made))
+    return True
 
 
 async def _any_reachable(settings: Settings) -> bool:

@@ -157,3 +157,10 @@ def test_security_settings_that_cannot_work_are_refused(env: dict[str, str], mes
 
     with pytest.raises(ValueError, match=message):
         check(Settings.from_env(env))
+
+
+def test_the_stall_limit_is_two_minutes_whatever_the_batch_unless_one_page_may_take_longer() -> None:
+    assert Settings().stall_limit_s == 120
+    assert Settings(batch_size=256, extract_workers=1).stall_limit_s == 120
+    assert Settings(extract_timeout_s=90).stall_limit_s == 180
+    assert Settings(stall_timeout_s=20).stall_limit_s == 20

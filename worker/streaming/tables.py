@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import faust
 
 from worker.settings import Settings
+from worker.topology import TABLE_OWNERS, TABLE_URLS
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,6 @@ def declare(app: faust.App, settings: Settings) -> Tables:
         )
 
     return Tables(
-        owners=table("content-owners", "content hash -> first article id with that text"),
-        urls=table("url-state", "article id -> latest content hash and revision"),
+        owners=table(TABLE_OWNERS, "content hash -> first article id with that text"),
+        urls=table(TABLE_URLS, "article id -> latest content hash and revision"),
     )

@@ -1,0 +1,82 @@
+"""Every topic the worker reads or writes, with its partitions and configuration: one list.
+
+The worker creates what is missing and checks the rest before faust starts (see
+`kafka_tools.ensure_topics`), so the consumer group never forms without a topic it needs; the
+`topics` command creates the same list. Pure: no Kafka here.
+
+Co-partitioned topics (the raw input, both internal stages and both changelogs) must all have
+`INGEST_PARTITIONS` partitions: a dedup table's partition N is rebuilt from changelog partition
+N and updated from internal-topic partition N, so any other count splits a key's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from worker.settings import Settings
+
+TABLE_OWNERS = "content-owners"
+TABLE_URLS = "url-state"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic as the worker needs it."""
+
+    name: str
+    partitions: int
+    role: str
+    """input, internal, changelog or output."""
+    config: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def copartitioned(self) -> bool:
+        """True if its partition count must equal INGEST_PARTITIONS (outputs may differ)."""
+        return self.role != "output"
+
+
+def changelog(settings: Settings, table: str) -> str:
+    """The changelog topic faust derives for a table of this app."""
+    return f"{settings.app_id}-{table}-changelog"
+
+
+def consumed(settings: Settings) -> list[str]:
+    """The topics the consumer group reads: the raw input and the two internal stages."""
+    return [settings.topic_raw, settings.topic_by_content, settings.topic_by_url]
+
+
+def specs(settings: Settings) -> list[TopicSpec]:
+    """Every topic of this app, in flow order."""
+    size = {"max.message.bytes": str(settings.max_message_bytes)}
+    compacted = {**size, "cleanup.policy": "compact"}
+    n = settings.partitions
+
+    def spec(name: str, role: str, config: Mapping[str, str] = size) -> TopicSpec:
+        return TopicSpec(name, n, role, config)
+
+    return [
+        spec(settings.topic_raw, "input"),
+        spec(settings.topic_by_content, "internal"),
+        spec(changelog(settings, TABLE_OWNERS), "changelog", compacted),
+        spec(settings.topic_by_url, "internal"),
+        spec(changelog(settings, TABLE_URLS), "changelog", compacted),
+        spec(settings.topic_articles, "output"),
+        spec(settings.topic_duplicates, "output"),
+        spec(settings.topic_rejected, "output"),
+    ]
+
+
+def problems(wanted: list[TopicSpec], actual: Mapping[str, int]) -> list[str]:
+    """What is wrong with the topics as they exist (`actual`: name -> partition count)."""
+    found = []
+    for spec in wanted:
+        count = actual.get(spec.name)
+        if count is None:
+            found.append(f"topic {spec.name} ({spec.role}) does not exist")
+        elif spec.copartitioned and count != spec.partitions:
+            found.append(
+                f"topic {spec.name} ({spec.role}) has {count} partitions, INGEST_PARTITIONS is "
+                f"{spec.partitions}"
+            )
+    return found
