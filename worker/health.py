@@ -1,15 +1,49 @@
-"""Liveness as progress: a worker is stalled when its committed offsets stop moving while there is lag.
+"""Liveness as progress, over the whole consumer group: pages waiting anywhere count.
 
-Pure bookkeeping (no Kafka, no faust): the streaming layer feeds it the log-end offsets and the
-group's committed offsets of the partitions this worker owns, read with a separate admin
-client, because a stuck consumer also stops updating its own view of the highwater.
+Pure bookkeeping (no Kafka, no faust). The streaming layer feeds it, every probe, what its own
+clients read of the group: log-end and committed offsets of every partition of every topic the
+app consumes (raw and internal), which partitions some member holds and which this process
+holds; and when this process last made progress (settled a message or finished a page).
+
+A partition is stuck when it has lag and nothing moved it for `stall_timeout_s`: its committed
+offset did not change and, if this process holds messages of it in flight, this process made
+no progress either (a page waiting behind slow pages is not stuck). One stuck partition makes
+the worker unhealthy, whoever holds it: pages on a partition no member holds (a topic the
+group's assignment left out) wait forever otherwise. A consumed topic that does not exist, or
+a group that cannot be read for `stall_timeout_s`, is unhealthy too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from typing import Any, NamedTuple
+
+
+class Partition(NamedTuple):
+    """A topic partition (hashable, ordered, printable)."""
+
+    topic: str
+    partition: int
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One probe of the group."""
+
+    end: Mapping[Partition, int]
+    """Log-end offset of every partition of every consumed topic that exists."""
+    committed: Mapping[Partition, int]
+    """The group's committed offsets (a partition without one starts at `start`)."""
+    start: Mapping[Partition, int] = field(default_factory=dict)
+    """Log-start offsets, for partitions without a committed offset."""
+    held: Set[Partition] = frozenset()
+    """Partitions some member of the group holds."""
+    busy: Set[Partition] = frozenset()
+    """Partitions whose messages this process has in flight."""
+    missing: Sequence[str] = ()
+    """Consumed topics that do not exist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +54,7 @@ class Status:
     lag: int
     seconds_without_progress: float
     detail: str
+    stalled_topics: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -27,32 +62,74 @@ class Status:
             "lag": self.lag,
             "seconds_without_progress": round(self.seconds_without_progress, 1),
             "detail": self.detail,
+            "stalled_topics": list(self.stalled_topics),
         }
 
 
 @dataclass
 class ProgressTracker:
-    """Remembers, per partition, when its committed offset last moved."""
+    """Remembers, per partition, when it last moved; judges each observation."""
 
     stall_timeout_s: float
-    _committed: dict[Hashable, int] = field(default_factory=dict)
-    _moved_at: dict[Hashable, float] = field(default_factory=dict)
+    _committed: dict[Partition, int] = field(default_factory=dict)
+    _moved_at: dict[Partition, float] = field(default_factory=dict)
+    _read_at: float | None = None
 
-    def observe(self, now: float, end: Mapping[Hashable, int], committed: Mapping[Hashable, int]) -> Status:
-        """Record one probe: end offsets and committed offsets (missing = nothing committed yet).
-
-        A partition counts as stuck when it has lag and its committed offset has not moved for
-        `stall_timeout_s`, even while other partitions progress (one stuck stream is enough).
-        """
-        lags = {tp: max(0, end[tp] - committed.get(tp, 0)) for tp in end}
-        for tp in end:
-            if tp not in self._moved_at or committed.get(tp, 0) != self._committed.get(tp) or not lags[tp]:
+    def observe(self, now: float, seen: Observation, progressed_at: float | None = None) -> Status:
+        """Judge one probe; `progressed_at` is when this process last made progress."""
+        self._read_at = now
+        if seen.missing:
+            names = sorted(seen.missing)
+            return Status(False, 0, 0.0, f"topic {', '.join(names)} does not exist", tuple(names))
+        lags: dict[Partition, int] = {}
+        for tp, end in seen.end.items():
+            position = seen.committed.get(tp, seen.start.get(tp, 0))
+            lags[tp] = max(0, end - position)
+            moved = self._committed.get(tp) != position
+            if tp not in self._moved_at or moved or not lags[tp]:
                 self._moved_at[tp] = now
-        self._committed = {tp: committed.get(tp, 0) for tp in end}
-        self._moved_at = {tp: self._moved_at[tp] for tp in end}
-        idle = max((now - self._moved_at[tp] for tp in end if lags[tp]), default=0.0)
+            if tp in seen.busy and progressed_at is not None:
+                self._moved_at[tp] = max(self._moved_at[tp], min(progressed_at, now))
+            self._committed[tp] = position
+        self._moved_at = {tp: self._moved_at[tp] for tp in seen.end}
+        self._committed = {tp: self._committed[tp] for tp in seen.end}
+        idle = {tp: now - self._moved_at[tp] for tp in seen.end if lags[tp]}
+        longest = max(idle.values(), default=0.0)
         lag = sum(lags.values())
-        if idle > self.stall_timeout_s:
-            stuck = sorted(str(tp) for tp in end if lags[tp] and now - self._moved_at[tp] > self.stall_timeout_s)
-            return Status(False, lag, idle, f"no commit for {idle:.0f} s with lag on {', '.join(stuck)[:300]}")
-        return Status(True, lag, idle, "progressing" if lag else "caught up")
+        stuck = sorted(tp for tp, seconds in idle.items() if seconds > self.stall_timeout_s)
+        if stuck:
+            topics = tuple(sorted({tp.topic for tp in stuck}))
+            return Status(False, lag, longest, f"no progress for {longest:.0f} s: {describe(stuck, seen.held)}", topics)
+        return Status(True, lag, longest, "progressing" if lag else "caught up")
+
+    def unreadable(self, now: float, previous: Status, error: str) -> Status:
+        """The group could not be read: stalled once that lasted `stall_timeout_s`."""
+        if self._read_at is None:
+            self._read_at = now
+        blind = now - self._read_at
+        if blind > self.stall_timeout_s:
+            return Status(False, previous.lag, blind, f"offsets unreadable for {blind:.0f} s: {error}"[:300])
+        return previous
+
+
+def describe(stuck: Sequence[Partition], held: Set[Partition]) -> str:
+    """Stuck partitions by topic, saying which no member of the group holds."""
+    parts = []
+    for topic in sorted({tp.topic for tp in stuck}):
+        numbers = [tp.partition for tp in stuck if tp.topic == topic]
+        orphans = [n for n in numbers if Partition(topic, n) not in held]
+        line = f"lag on {topic} {numbers}"
+        if orphans:
+            line += f" (partitions {orphans} held by no member of the group)"
+        parts.append(line)
+    return "; ".join(parts)[:600]
+
+
+@dataclass
+class ProgressClock:
+    """When this process last made progress: a message settled or a page finished (monotonic s)."""
+
+    last: float | None = None
+
+    def mark(self) -> None:
+        self.last = time.monotonic()

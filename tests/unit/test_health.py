@@ -1,43 +1,98 @@
-"""Progress tracking: stalled only when there is lag and the committed offsets stop moving."""
+"""Progress tracking over the whole group: stalled when pages wait and nothing moves them."""
 
 from __future__ import annotations
 
-from worker.health import ProgressTracker
+from worker.health import Observation, Partition, ProgressTracker
+
+RAW0, RAW1 = Partition("pages.raw", 0), Partition("pages.raw", 1)
+URL0 = Partition("app-pages.by-url", 0)
+EVERYONE = frozenset({RAW0, RAW1, URL0})
+
+
+def seen(end: dict[Partition, int], committed: dict[Partition, int], **more: object) -> Observation:
+    return Observation(end=end, committed=committed, **{"held": EVERYONE, **more})  # type: ignore[arg-type]
 
 
 def test_caught_up_is_healthy_however_long_nothing_moves() -> None:
     tracker = ProgressTracker(stall_timeout_s=10)
-    tracker.observe(0, {"p0": 5}, {"p0": 5})
-    status = tracker.observe(1000, {"p0": 5}, {"p0": 5})
-    assert status.healthy and status.lag == 0
+    tracker.observe(0, seen({RAW0: 5}, {RAW0: 5}))
+    status = tracker.observe(1000, seen({RAW0: 5}, {RAW0: 5}))
+    assert status.healthy and status.lag == 0 and status.detail == "caught up"
 
 
 def test_lag_with_moving_commits_is_healthy() -> None:
     tracker = ProgressTracker(stall_timeout_s=10)
     for t in range(0, 100, 5):
-        status = tracker.observe(t, {"p0": 1000}, {"p0": t})
+        status = tracker.observe(t, seen({RAW0: 1000}, {RAW0: t}))
     assert status.healthy and status.lag == 1000 - 95
 
 
 def test_lag_without_commits_past_the_timeout_is_stalled() -> None:
     tracker = ProgressTracker(stall_timeout_s=10)
-    tracker.observe(0, {"p0": 100, "p1": 3}, {"p0": 40})
-    assert tracker.observe(9, {"p0": 100, "p1": 3}, {"p0": 40}).healthy
-    status = tracker.observe(11, {"p0": 100, "p1": 3}, {"p0": 40})
+    tracker.observe(0, seen({RAW0: 100, RAW1: 3}, {RAW0: 40}))
+    assert tracker.observe(9, seen({RAW0: 100, RAW1: 3}, {RAW0: 40})).healthy
+    status = tracker.observe(11, seen({RAW0: 100, RAW1: 3}, {RAW0: 40}))
     assert not status.healthy and status.lag == 63
     assert status.as_json()["status"] == "stalled"
+    assert status.stalled_topics == ("pages.raw",)
+
+
+def test_a_partition_without_commit_counts_from_its_log_start() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    status = tracker.observe(0, seen({RAW0: 100}, {}, start={RAW0: 100}))
+    assert status.lag == 0
 
 
 def test_progress_after_a_stall_recovers() -> None:
     tracker = ProgressTracker(stall_timeout_s=10)
-    tracker.observe(0, {"p0": 100}, {"p0": 40})
-    assert not tracker.observe(20, {"p0": 100}, {"p0": 40}).healthy
-    assert tracker.observe(21, {"p0": 100}, {"p0": 41}).healthy
+    tracker.observe(0, seen({RAW0: 100}, {RAW0: 40}))
+    assert not tracker.observe(20, seen({RAW0: 100}, {RAW0: 40})).healthy
+    assert tracker.observe(21, seen({RAW0: 100}, {RAW0: 41})).healthy
 
 
 def test_one_stuck_partition_is_a_stall_even_while_others_progress() -> None:
     tracker = ProgressTracker(stall_timeout_s=10)
     for t in range(0, 30, 5):
-        status = tracker.observe(t, {"raw-0": 1000, "by-url-0": 50}, {"raw-0": t * 10, "by-url-0": 7})
+        status = tracker.observe(t, seen({RAW0: 1000, URL0: 50}, {RAW0: t * 10, URL0: 7}))
     assert not status.healthy
-    assert "by-url-0" in status.detail and "raw-0" not in status.detail
+    assert status.stalled_topics == ("app-pages.by-url",)
+    assert "app-pages.by-url [0]" in status.detail and "pages.raw" not in status.detail
+
+
+def test_pages_on_a_partition_no_member_holds_are_a_stall_named_as_such() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    held = frozenset({RAW0, RAW1})  # the group's assignment left the by-url topic out
+    for t in range(0, 30, 5):
+        status = tracker.observe(t, seen({RAW0: 10, RAW1: 10, URL0: 362}, {RAW0: 10, RAW1: 10}, held=held))
+    assert not status.healthy and status.lag == 362
+    assert "held by no member" in status.detail and "app-pages.by-url" in status.detail
+
+
+def test_a_page_waiting_behind_slow_pages_is_not_stuck_while_this_worker_progresses() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    for t in range(0, 60, 5):  # the commit waits on a batch; pages finish every 5 s
+        status = tracker.observe(t, seen({RAW0: 40}, {RAW0: 8}, busy={RAW0}), progressed_at=t - 1)
+    assert status.healthy and status.lag == 32
+
+
+def test_progress_elsewhere_does_not_excuse_a_partition_with_nothing_in_flight() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    for t in range(0, 60, 5):
+        status = tracker.observe(t, seen({RAW0: 40, RAW1: 9}, {RAW0: 8, RAW1: 0}, busy={RAW0}), progressed_at=t)
+    assert not status.healthy and status.stalled_topics == ("pages.raw",)
+    assert "pages.raw [1]" in status.detail
+
+
+def test_a_missing_topic_is_unhealthy_at_once_and_named() -> None:
+    status = ProgressTracker(stall_timeout_s=10).observe(0, seen({RAW0: 1}, {RAW0: 1}, missing=["app-pages.by-url"]))
+    assert not status.healthy
+    assert status.stalled_topics == ("app-pages.by-url",)
+    assert "app-pages.by-url does not exist" in status.detail
+
+
+def test_offsets_unreadable_past_the_timeout_is_a_stall() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    ok = tracker.observe(0, seen({RAW0: 5}, {RAW0: 5}))
+    assert tracker.unreadable(5, ok, "KafkaTimeoutError()") is ok
+    status = tracker.unreadable(11, ok, "KafkaTimeoutError()")
+    assert not status.healthy and "unreadable for 11 s" in status.detail

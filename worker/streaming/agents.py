@@ -6,8 +6,8 @@
 
 Every event is handled inside an error boundary: a bug becomes a `internal_error` rejection,
 never a skipped offset. An event is settled (may be committed, see `offsets`) only after its
-output is acknowledged by the broker; if the broker cannot take output at all, the process
-exits without committing.
+output is acknowledged by the broker; if the broker refuses output, or does not acknowledge it
+within `INGEST_SEND_TIMEOUT_S`, the process exits without committing (`exits`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
+import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any, NoReturn
+from typing import Any
 
 import faust
 from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
@@ -28,10 +28,12 @@ from worker import codec, metrics, pipeline
 from worker.core import dedup
 from worker.core.envelope import iso_utc
 from worker.errors import Reason
+from worker.health import ProgressClock
 from worker.pipeline import Failure
 from worker.records import Article, Extracted, Source
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
+from worker.streaming import exits
 from worker.streaming.offsets import SettlingConsumer
 from worker.streaming.tables import Tables
 from worker.streaming.topics import Topics
@@ -40,7 +42,6 @@ log = logging.getLogger(__name__)
 
 BATCH_WAIT_S = 0.05
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
-EXIT_OUTPUT_FAILED = 70
 
 Send = tuple[faust.TopicT, bytes | None, bytes]
 
@@ -51,23 +52,24 @@ def register(
     tables: Tables,
     runner: ProcessRunner | InlineRunner,
     settings: Settings,
+    clock: ProgressClock,
 ) -> None:
     """Attach the intake and the two dedup agents to the app."""
     process = functools.partial(
         pipeline.process, max_page_bytes=settings.max_page_bytes, rules=pipeline.rules_from(settings)
     )
-    output = Output(topics, settings, consumer=lambda: app.consumer)
+    output = Output(topics, settings, lambda: app.consumer, clock)
 
     @app.agent(topics.raw, name="intake")
     async def intake(stream: faust.StreamT[bytes]) -> None:
-        """Clean raw pages in parallel child processes, in batches, keeping input order."""
+        """Clean raw pages in parallel child processes, in batches; publish in input order."""
         async for batch in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
             events = output.unsettled(batch)
             try:
-                sends = await asyncio.gather(*(_intake_one(event) for event in events))
-                await output.publish(sends, events)
+                cleaning = [asyncio.ensure_future(_intake_one(event)) for event in events]
+                await output.publish(cleaning, events)
             except Exception as exc:  # faust would ack the batch anyway: never let it
-                _exit_uncommitted(exc)
+                exits.output_failed(exc)
 
     async def _intake_one(event: faust.EventT) -> Send:
         origin = source_of(event)
@@ -75,6 +77,7 @@ def register(
             result = await runner.run(process, event.value, origin)
         except Exception as exc:  # the boundary: a bug rejects this page, not the batch
             result = internal_failure(exc)
+        clock.mark()  # a page finished (even by timing out): progress, though nothing settled yet
         if isinstance(result, Failure):
             return output.rejection(result, origin, event.key, event.value)
         return topics.by_content, result.content_hash.encode(), codec.encode(result)
@@ -104,7 +107,7 @@ def register(
         metrics.count("duplicate", record.kind)
         return topics.duplicates, page.id.encode(), codec.encode(record)
 
-    def _stage(event: faust.EventT, decide: Any) -> Send:
+    async def _stage(event: faust.EventT, decide: Any) -> Send:
         """Decode an internal record and decide, inside the error boundary."""
         origin = source_of(event)
         try:
@@ -125,7 +128,7 @@ def register(
                 try:
                     await output.publish([_stage(event, decide)], [event])
                 except Exception as exc:
-                    _exit_uncommitted(exc)
+                    exits.output_failed(exc)
 
         agent.__doc__ = decide.__doc__
         app.agent(topic, name=name)(agent)
@@ -138,11 +141,16 @@ class Output:
     """Publishes records, waits until the broker has them, then settles their input messages."""
 
     def __init__(
-        self, topics: Topics, settings: Settings, consumer: Callable[[], SettlingConsumer]
+        self,
+        topics: Topics,
+        settings: Settings,
+        consumer: Callable[[], SettlingConsumer],
+        clock: ProgressClock,
     ) -> None:
         self.topics = topics
         self.settings = settings
         self.consumer = consumer
+        self.clock = clock
 
     def unsettled(self, events: list[faust.EventT]) -> list[faust.EventT]:
         """The events still to handle: a refetch redelivers messages already settled."""
@@ -168,49 +176,60 @@ class Output:
         record = pipeline.rejected(failure, origin, key, value, self.settings.rejected_payload_limit)
         return self.topics.rejected, key, codec.encode(record)
 
-    async def publish(self, sends: Iterable[Send], events: Iterable[faust.EventT]) -> None:
-        """Send every record, wait for each acknowledgement, settle its event; exit if impossible.
+    async def publish(self, sends: Iterable[Awaitable[Send]], events: Iterable[faust.EventT]) -> None:
+        """Send each record once it is ready, in input order; settle each event once acknowledged.
 
-        A record too large for the producer or the topic is replaced by a rejection.
+        Raises if a record is refused or not acknowledged within the send timeout (the caller
+        exits). A record too large for the producer or the topic is replaced by a rejection.
         """
-        pending = [(await self._send(send), send, event) for send, event in zip(sends, events)]
-        for future, (_topic, _key, value), event in pending:
-            try:
-                await future
-            except Exception as exc:
-                if not _too_large(exc):
-                    _exit_uncommitted(exc)
-                failure = Failure(Reason.OUTPUT_TOO_LARGE, f"output record of {len(value)} bytes refused")
-                fallback = self.rejection(failure, source_of(event), event.key, event.value)
-                try:
-                    await (await self._send(fallback))
-                except Exception as fallback_exc:
-                    _exit_uncommitted(fallback_exc)
-            self.consumer().settle(event.message)
+        pending: list[tuple[asyncio.Future[Any], float, Send, faust.EventT]] = []
+        for send, event in zip(sends, events):
+            record = await send
+            deadline = time.monotonic() + self.settings.send_timeout_s
+            pending.append((await self._send(record, deadline), deadline, record, event))
+            while pending and pending[0][0].done():  # settle what is in already, keeping order
+                await self._settle(*pending.pop(0))
+        for item in pending:
+            await self._settle(*item)
 
-    async def _send(self, send: Send) -> asyncio.Future[Any]:
+    async def _settle(
+        self, future: asyncio.Future[Any], deadline: float, send: Send, event: faust.EventT
+    ) -> None:
+        """Wait for one acknowledgement (or replace a too-large record), then settle the event."""
+        try:
+            await _within(future, deadline)
+        except Exception as exc:
+            if not _too_large(exc):
+                raise
+            failure = Failure(Reason.OUTPUT_TOO_LARGE, f"output record of {len(send[2])} bytes refused")
+            fallback = self.rejection(failure, source_of(event), event.key, event.value)
+            deadline = time.monotonic() + self.settings.send_timeout_s
+            await _within(await self._send(fallback, deadline), deadline)
+        self.consumer().settle(event.message)
+        self.clock.mark()
+
+    async def _send(self, send: Send, deadline: float) -> asyncio.Future[Any]:
         """Start sending one record; an error raised at once is returned as a failed future."""
         topic, key, value = send
         try:
-            return await topic.send(key=key, value=value)
+            return await _within(topic.send(key=key, value=value), deadline)
         except Exception as exc:
             failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             failed.set_exception(exc)
             return failed
 
 
+async def _within(awaitable: Awaitable[Any], deadline: float) -> Any:
+    """Await until the monotonic `deadline`; past it the broker is not delivering: TimeoutError."""
+    try:
+        return await asyncio.wait_for(awaitable, max(0.0, deadline - time.monotonic()))
+    except asyncio.TimeoutError:
+        raise TimeoutError("the broker did not acknowledge the output within the send timeout") from None
+
+
 def _too_large(exc: BaseException) -> bool:
     """True if a send failed because the record is over the producer's or the topic's limit."""
     return isinstance(exc, TOO_LARGE) or isinstance(exc.__cause__, TOO_LARGE)
-
-
-def _exit_uncommitted(exc: BaseException) -> NoReturn:
-    """An event's output is not acknowledged, so it must not be committed: exit, replay later.
-
-    Raising instead would let faust restart the agent and acknowledge the event anyway.
-    """
-    log.critical("output not acknowledged (%r): exiting without commit", exc)
-    os._exit(EXIT_OUTPUT_FAILED)
 
 
 def source_of(event: faust.EventT) -> Source:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
@@ -10,14 +11,28 @@ from faust.types.auth import CredentialsT
 
 from worker.security import check, ssl_context
 from worker.settings import Settings
+from worker.streaming import exits
 from worker.streaming.offsets import SettlingConsumer
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
-    """faust turns on producer idempotence only in exactly-once mode; we want it always."""
+    """faust's producer with idempotence always on and a flush that cannot hang.
+
+    faust turns on idempotence only in exactly-once mode. aiokafka has no delivery timeout, and
+    faust flushes before every commit: a record the broker never takes would hold the commit
+    (and so the whole worker) forever, so a flush longer than the send timeout exits instead.
+    """
+
+    send_timeout_s: float = 30.0
 
     def _settings_extra(self) -> dict[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
+
+    async def flush(self) -> None:
+        try:
+            await asyncio.wait_for(super().flush(), self.send_timeout_s)
+        except asyncio.TimeoutError:
+            exits.output_failed(TimeoutError(f"producer flush took over {self.send_timeout_s:g} s"))
 
 
 class IngestTransport(faust_aiokafka.Transport):
@@ -29,6 +44,13 @@ class IngestTransport(faust_aiokafka.Transport):
 
 class IngestApp(faust.App):
     """faust.App whose consumer and producer use IngestTransport."""
+
+    send_timeout_s: float = 30.0
+
+    def _new_producer(self) -> Any:
+        producer = super()._new_producer()
+        producer.send_timeout_s = self.send_timeout_s
+        return producer
 
     def _new_transport(self) -> IngestTransport:
         return IngestTransport(self.conf.broker_consumer, self)
@@ -54,7 +76,7 @@ def credentials(settings: Settings) -> CredentialsT | None:
 
 def create_app(settings: Settings) -> faust.App:
     """A faust App for these settings (no agents yet: see `agents.register`)."""
-    return IngestApp(
+    app = IngestApp(
         settings.app_id,
         broker=settings.broker_urls,
         broker_credentials=credentials(settings),
@@ -81,3 +103,5 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         web_host="0.0.0.0",
     )
+    app.send_timeout_s = settings.send_timeout_s
+    return app

@@ -169,6 +169,10 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         """Every output of this message is acknowledged by the broker: it may be committed."""
         super().ack(message)
 
+    def in_flight(self) -> set[TP]:
+        """Partitions with messages handed to the agents and not yet settled (or dropped)."""
+        return {message.tp for message in list(self._unacked_messages)}
+
     def is_settled(self, message: Any) -> bool:
         """True if this offset is committed or settled already (a redelivery)."""
         committed = self._committed_offset.get(message.tp)

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-from worker import metrics
-from worker.health import ProgressTracker, Status
+from worker import metrics, topology
+from worker.health import Observation, Partition, ProgressClock, ProgressTracker, Status
 from worker.security import client_options
 from worker.settings import Settings
+from worker.streaming import exits
 
 log = logging.getLogger(__name__)
 
-EXIT_STALLED = 75
+READ_TIMEOUT_S = 10.0  # one probe's reads; longer counts as unreadable
 
 
 class Probe:
-    """Reads log-end and committed offsets through clients of its own (a stuck consumer can't)."""
+    """Reads the whole group's offsets and assignment through clients of its own (a stuck consumer can't)."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: set[str]) -> None:
-        self.app, self.settings, self.topics = app, settings, topics
+    def __init__(self, app: faust.App, settings: Settings, clock: ProgressClock) -> None:
+        self.app, self.settings, self.clock = app, settings, clock
+        self.topics = topology.consumed(settings)
         self.tracker = ProgressTracker(settings.stall_limit_s)
         self.status = Status(True, 0, 0.0, "starting")
         self.reachable = False
@@ -42,27 +46,43 @@ class Probe:
         return self._clients
 
     async def check(self) -> None:
-        """One probe; a broker that can't be reached makes the worker not ready, not unhealthy."""
-        tps = [TopicPartition(tp.topic, tp.partition) for tp in self.app.consumer.assignment()
-               if tp.topic in self.topics]  # fmt: skip
+        """One probe; exits the process when stalled (and `exit_on_stall`)."""
         try:
-            consumer, admin = await self._started()
-            end = await consumer.end_offsets(tps) if tps else {}
-            offsets = await admin.list_consumer_group_offsets(self.settings.app_id, partitions=tps) if tps else {}
+            seen = await asyncio.wait_for(self._observe(), READ_TIMEOUT_S)
         except Exception as exc:
             self.reachable = False
             log.warning("health probe failed: %r", exc)
-            return
-        self.reachable = True
-        committed = {tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset >= 0}
-        self.status = self.tracker.observe(time.monotonic(), end, committed)
+            self.status = self.tracker.unreadable(time.monotonic(), self.status, repr(exc))
+        else:
+            self.reachable = True
+            self.status = self.tracker.observe(time.monotonic(), seen, self.clock.last)
         metrics.LAG.set(self.status.lag)
         metrics.STALLED_S.set(self.status.seconds_without_progress)
         if not self.status.healthy and self.settings.exit_on_stall:
-            # A consumer that stopped fetching (seen after broker restarts and rebalances)
-            # recovers only with a new process; nothing uncommitted is lost, it is replayed.
-            log.critical("stalled (%s): exiting so a new process takes over", self.status.detail)
-            os._exit(EXIT_STALLED)
+            # Nothing uncommitted is lost: a new process (and a new group generation) replays it.
+            exits.stalled(self.status.detail)
+
+    async def _observe(self) -> Observation:
+        consumer, admin = await self._started()
+        described = await admin.describe_topics(self.topics)
+        found = {t["topic"]: t["partitions"] for t in described if t["error_code"] == 0 and t["partitions"]}
+        missing = [name for name in self.topics if name not in found]
+        tps = [TopicPartition(name, p["partition"]) for name, parts in found.items() for p in parts]
+        end = await consumer.end_offsets(tps) if tps else {}
+        offsets = await admin.list_consumer_group_offsets(self.settings.app_id)
+        committed = {tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset >= 0}
+        fresh = [tp for tp in tps if tp not in committed]
+        start = await consumer.beginning_offsets(fresh) if fresh else {}
+        [group] = await admin.describe_consumer_groups([self.settings.app_id])
+        app_consumer = self.app.consumer
+        return Observation(
+            end=_partitions(end),
+            committed=_partitions(committed),
+            start=_partitions(start),
+            held=_held(group),
+            busy={Partition(tp.topic, tp.partition) for tp in app_consumer.in_flight()},
+            missing=missing,
+        )
 
     async def close(self) -> None:
         if self._clients is not None:
@@ -70,9 +90,24 @@ class Probe:
                 await client.stop() if isinstance(client, AIOKafkaConsumer) else await client.close()
 
 
-def register(app: faust.App, settings: Settings, topics: set[str]) -> Probe:
+def _partitions(offsets: Mapping[Any, int]) -> dict[Partition, int]:
+    return {Partition(tp.topic, tp.partition): offset for tp, offset in offsets.items()}
+
+
+def _held(described: Any) -> set[Partition]:
+    """The partitions the members of a described group hold (standard consumer assignment)."""
+    held: set[Partition] = set()
+    for group in described.to_object()["groups"]:
+        for member in group["members"]:
+            if member["member_assignment"]:
+                assignment = ConsumerProtocolMemberAssignment.decode(member["member_assignment"])
+                held |= {Partition(tp.topic, tp.partition) for tp in assignment.partitions()}
+    return held
+
+
+def register(app: faust.App, settings: Settings, clock: ProgressClock) -> Probe:
     """Add the probe timer and the three views to the app."""
-    probe = Probe(app, settings, topics)
+    probe = Probe(app, settings, clock)
 
     @app.timer(interval=settings.health_interval_s)
     async def probe_offsets() -> None:

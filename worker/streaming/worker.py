@@ -9,9 +9,11 @@ import threading
 
 import faust
 
+from worker import topology
+from worker.health import ProgressClock
 from worker.runner import InlineRunner, ProcessRunner
-from worker.startup import wait_for_broker
 from worker.settings import Settings
+from worker.startup import prepare
 from worker.streaming import agents, tables, topics, web
 from worker.streaming.app import create_app
 
@@ -22,10 +24,21 @@ def build(settings: Settings, runner: ProcessRunner | InlineRunner) -> faust.App
     """The complete faust app for these settings."""
     app = create_app(settings)
     declared = topics.declare(app, settings)
-    agents.register(app, declared, tables.declare(app, settings), runner, settings)
-    sources = {settings.topic_raw, settings.topic_by_content, settings.topic_by_url}
-    web.register(app, settings, sources)
+    state = tables.declare(app, settings)
+    _check_topology(settings, declared, state)
+    clock = ProgressClock()
+    agents.register(app, declared, state, runner, settings, clock)
+    web.register(app, settings, clock)
     return app
+
+
+def _check_topology(settings: Settings, declared: topics.Topics, state: tables.Tables) -> None:
+    """Every topic faust will use must be in `topology.specs`, which start-up creates and checks."""
+    names = {t.get_topic_name() for t in vars(declared).values()}
+    names |= {t.changelog_topic.get_topic_name() for t in vars(state).values()}
+    unknown = names - {spec.name for spec in topology.specs(settings)}
+    if unknown:
+        raise RuntimeError(f"topics missing from worker/topology.py: {sorted(unknown)}")
 
 
 class GracefulWorker(faust.Worker):
@@ -52,8 +65,8 @@ class GracefulWorker(faust.Worker):
 
 
 def run(settings: Settings) -> None:
-    """Wait for the broker, then run the worker until it is stopped (SIGTERM / SIGINT)."""
-    asyncio.run(wait_for_broker(settings))
+    """Wait for the broker and the topics, then run the worker until it is stopped (SIGTERM / SIGINT)."""
+    asyncio.run(prepare(settings))
     runner = ProcessRunner(
         settings.extract_workers,
         settings.extract_timeout_s,
