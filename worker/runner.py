@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import resource
+import select
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,10 +29,29 @@ T = TypeVar("T")
 PRELOAD = ["worker.pipeline"]
 
 
-def limit_memory(max_bytes: int) -> None:
-    """Cap the child's address space, so a page that needs too much raises MemoryError (0: no cap)."""
-    if max_bytes > 0:
+def start_child(max_bytes: int, worker_pid: int) -> None:
+    """Set up a new child: it ends with the worker; its address space is capped (0: no cap)."""
+    exit_with(worker_pid)
+    if max_bytes > 0:  # a page that needs too much raises MemoryError
         resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+
+
+def exit_with(pid: int) -> None:
+    """End this process as soon as process `pid` ends, however it ends (SIGKILL included).
+
+    A pool child would otherwise live on: it holds its own task queue open, so it never sees
+    the worker go, and the forkserver lives as long as any child does.
+    """
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+
+    def wait() -> None:
+        select.select([handle], [], [])  # readable once the process has ended
+        os._exit(1)
+
+    threading.Thread(target=wait, name="exit-with-worker", daemon=True).start()
 
 
 class InlineRunner:
@@ -64,8 +86,8 @@ class ProcessRunner:
             max_workers=1,
             mp_context=self._context,
             max_tasks_per_child=self._tasks_per_child,
-            initializer=limit_memory,
-            initargs=(self._memory_bytes,),
+            initializer=start_child,
+            initargs=(self._memory_bytes, os.getpid()),
         )
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T | Failure:

@@ -57,6 +57,11 @@ class Broker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The running broker's JVM pid (for SIGSTOP / SIGCONT)."""
+        return int((self.state_dir / "pid").read_text().strip())
+
     def run(self, command: str) -> subprocess.CompletedProcess[str]:
         """Run `deploy/local/kafka COMMAND` for this broker; raise if it fails."""
         env = {
@@ -149,19 +154,23 @@ class WorkerProcess:
         )
 
     def stop(self, timeout_s: float = 60.0) -> int:
-        """SIGTERM, then wait; return the exit code."""
+        """SIGTERM, then wait; return the exit code. No process of its outlives it."""
+        family = descendants(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout_s)
         finally:
             self._log.close()
+            assert_gone(family)
 
     def kill(self) -> None:
-        """SIGKILL, no goodbye."""
+        """SIGKILL, no goodbye. No process of its (extraction children) outlives it."""
+        family = descendants(self.process.pid)
         self.process.kill()
         self.process.wait()
         self._log.close()
+        assert_gone(family)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -175,6 +184,46 @@ class WorkerProcess:
             return error.code, error.read()
         except urllib.error.URLError:
             return 0, b""  # nothing listening (yet)
+
+
+def descendants(pid: int) -> set[int]:
+    """The pids of every living descendant of a process (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # exited meanwhile
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def assert_gone(pids: set[int], timeout_s: float = 15.0) -> None:
+    """Fail unless every one of these processes is gone (or a zombie) within the timeout."""
+    deadline = time.monotonic() + timeout_s
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {pid for pid in alive if _alive(pid)}
+        if alive:
+            time.sleep(0.1)
+    assert not alive, f"processes outlived their worker: {sorted(alive)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 async def create_topics(bootstrap: str, names: Iterable[str], partitions: int) -> None:
