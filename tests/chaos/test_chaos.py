@@ -34,7 +34,7 @@ SEED = int(os.environ.get("CHAOS_SEED", "20261125"))
 SINGLES, GROUPS, HOSTILE = 2900, 500, 100  # 2,900 + 4 x 500 + 100 = 5,000 inputs
 CHUNK = 100
 PARTITIONS = 4
-WORKER_ENV = {"INGEST_STALL_TIMEOUT_S": "20"}  # a stalled worker exits; the supervisor restarts it
+WORKER_ENV = {"INGEST_STALL_TIMEOUT_S": "40"}  # a stalled worker exits; the supervisor restarts it
 SPA = "<html><body><div id='app'></div>" + "<script src='/a.js'></script>" * 3 + "</body></html>"
 BOMB = base64.b64encode(gzip.compress(b" " * 50_000_000)).decode()
 HOSTILE_KINDS: list[tuple[str, Any]] = [

@@ -1,0 +1,101 @@
+"""Bad input and a frozen broker, through real workers: every page comes out, within a bound.
+
+- The hostile catalogue (tests/fixtures/hostile.py) five times in a row, each on a fresh app id:
+  it once stopped after 17 of 26 pages, a flush waiting forever behind a silent /healthz.
+- The broker stops answering (SIGSTOP) while pages are in flight: the worker must not wait
+  forever; it reports the stall and exits, and a worker started once the broker is back
+  delivers every page, each with the decision it would have had.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.hostile import CASES
+from tests.fixtures.synthetic import article_html
+from tests.integration.harness import Broker, Collector, Names, Workers, produce, wait_for_group
+from tests.integration.scenario import Scenario
+
+RUNS = 5
+BOUND_S = 120.0
+FITS = {name: case for name, case in CASES.items() if len(case[0]) < 9 * 1024 * 1024}
+
+
+@pytest.mark.timeout(1200)
+async def test_the_hostile_catalogue_through_a_worker_five_times_on_fresh_app_ids(
+    broker: Broker, tmp_path: Path
+) -> None:
+    assert len(FITS) >= 26
+    for run in range(RUNS):
+        names = Names()
+        (tmp_path / f"run-{run}").mkdir()
+        workers = Workers(broker, names, tmp_path / f"run-{run}")
+        collector = Collector(broker.bootstrap, names.outputs)
+        try:
+            workers.start(2)  # no topic made beforehand: the worker makes them all
+            await wait_for_group(broker.bootstrap, names.app_id, 1)
+            started = time.monotonic()
+            sent = await produce(broker.bootstrap, names.raw, [value for value, _ in FITS.values()])
+            try:
+                records = await collector.until(len(sent), timeout_s=BOUND_S)
+            except TimeoutError as exc:
+                raise AssertionError(f"run {run}: {exc}\n{workers.logs()}") from None
+            got = {(r.value["origin"]["partition"], r.value["origin"]["offset"]): r for r in records}
+            for (name, (_, reason)), coords in zip(FITS.items(), sent):
+                record = got[(coords.partition, coords.offset)]
+                assert (record.topic, record.value["reason"]) == (names.rejected, reason.value), (run, name)
+            assert len(got) == len(sent) and time.monotonic() - started < BOUND_S
+        finally:
+            await collector.close()
+            for worker in workers.running:
+                worker.kill()
+
+
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A broker of its own: this module freezes it."""
+    broker = Broker(state_dir=tmp_path_factory.mktemp("frozen-kafka"))
+    broker.start()
+    yield broker
+    os.kill(broker.pid, signal.SIGCONT)
+    broker.stop()
+
+
+@pytest.mark.timeout(600)
+async def test_a_frozen_broker_makes_the_worker_exit_and_a_new_one_delivers_every_page(
+    own_broker: Broker, tmp_path: Path
+) -> None:
+    names = Names()
+    workers = Workers(own_broker, names, tmp_path)
+    env = {"INGEST_SEND_TIMEOUT_S": "5", "INGEST_STALL_TIMEOUT_S": "20", "INGEST_BATCH_SIZE": "4"}
+    worker = workers.start(2, **env)
+    await wait_for_group(own_broker.bootstrap, names.app_id, 1)
+    s = Scenario(own_broker, names)
+    for n in range(40):
+        await s.page(f"https://frozen.example.com/{n}", article_html(800 + n, paragraphs=40), f"p{n}", revision=1)
+    os.kill(own_broker.pid, signal.SIGSTOP)
+    frozen = time.monotonic()
+    try:
+        code = worker.process.wait(timeout=60)
+    finally:
+        os.kill(own_broker.pid, signal.SIGCONT)
+    log = worker.log()
+    assert code in (70, 75), log[-3000:]
+    assert "exiting without commit" in log or "exiting so a new process takes over" in log
+    print(f"worker exited {code} {time.monotonic() - frozen:.0f} s after the broker froze")
+    workers.running.remove(worker)
+
+    workers.start(2, **env)
+    collector = Collector(own_broker.bootstrap, names.outputs)
+    try:
+        s.check(await collector.until(s.count, timeout_s=180))
+    finally:
+        await collector.close()
+        for w in workers.running:
+            w.kill()
