@@ -2,6 +2,8 @@
 
 - The hostile catalogue (tests/fixtures/hostile.py) five times in a row, each on a fresh app id:
   it once stopped after 17 of 26 pages, a flush waiting forever behind a silent /healthz.
+- An output the broker never acknowledges (its topic deleted): the worker exits without
+  commit within the send timeout, instead of retrying forever; the page is replayed.
 - The broker stops answering (SIGSTOP) while pages are in flight: the worker must not wait
   forever; it reports the stall and exits, and a worker started once the broker is back
   delivers every page, each with the decision it would have had.
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.fixtures.hostile import CASES
 from tests.fixtures.synthetic import article_html
@@ -99,3 +102,34 @@ async def test_a_frozen_broker_makes_the_worker_exit_and_a_new_one_delivers_ever
         await collector.close()
         for w in workers.running:
             w.kill()
+
+
+async def test_an_output_the_broker_never_acknowledges_exits_without_commit_then_replays(
+    broker: Broker, names: Names, workers: Workers, collector: Collector
+) -> None:
+    """The idempotent producer retries a retriable error (here: the output topic is gone)
+    forever, and faust's flush before each commit waits for it: the send timeout must end it."""
+    env = {"INGEST_SEND_TIMEOUT_S": "5"}
+    worker = workers.start(1, **env)
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    s = Scenario(broker, names)
+    await s.bad(b"first", "not_json")
+    s.check(await collector.until(1))
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([names.rejected])
+    finally:
+        await admin.close()
+    await s.bad(b"second", "not_json")
+    assert worker.process.wait(timeout=60) == 70, worker.log()[-3000:]
+    assert "exiting without commit" in worker.log()
+    workers.running.remove(worker)
+
+    workers.start(1, **env)  # recreates the rejected topic at start; "second" is replayed
+    replayed = Collector(broker.bootstrap, [names.rejected])
+    try:
+        [record] = await replayed.until(1)
+    finally:
+        await replayed.close()
+    assert record.value["payload"] == "second"

@@ -1,8 +1,10 @@
-"""A worker started before its broker waits (alive, not ready), then proceeds."""
+"""A worker started before its broker, or while it does not answer, waits (alive, not ready), then proceeds."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 
 import orjson
@@ -38,5 +40,33 @@ async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
         assert record.topic == names.articles
         assert "not reachable: not ready; retrying" in worker.log()
     finally:
+        workers.stop_all()
+        broker.stop()
+
+
+async def test_a_broker_that_accepts_connections_but_does_not_answer_is_waited_for(tmp_path: Path) -> None:
+    """A frozen broker (a restarting one looks the same): TCP connects, no Kafka answers."""
+    broker = Broker(state_dir=tmp_path / "kafka")
+    broker.start()
+    names = Names()
+    workers = Workers(broker, names, tmp_path)
+    os.kill(broker.pid, signal.SIGSTOP)
+    try:
+        worker = workers.start(1)
+        await asyncio.sleep(20)
+        assert worker.process.poll() is None, worker.log()
+        assert worker.get("/healthz")[0] == 200
+        assert worker.get("/readyz")[0] == 503
+        os.kill(broker.pid, signal.SIGCONT)
+        await wait_for_group(broker.bootstrap, names.app_id, 1, timeout_s=120)
+        await produce(broker.bootstrap, names.raw, [orjson.dumps(message("https://thawed.example.com/a", article_html(11)))])
+        collector = Collector(broker.bootstrap, names.outputs)
+        try:
+            [record] = await collector.until(1)
+        finally:
+            await collector.close()
+        assert record.topic == names.articles
+    finally:
+        os.kill(broker.pid, signal.SIGCONT)
         workers.stop_all()
         broker.stop()
