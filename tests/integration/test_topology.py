@@ -117,3 +117,32 @@ async def test_a_deleted_internal_topic_makes_healthz_report_a_stall_naming_it(
             return
         await asyncio.sleep(0.5)
     raise AssertionError(f"/healthz still {status} {body!r} {time.monotonic() - deleted:.0f} s after deleting {by_url}")
+
+
+@pytest.mark.timeout(600)
+async def test_pages_produced_while_workers_join_and_leave_all_come_out_without_a_restart(
+    broker: Any, names: Names, workers: Any, collector: Collector
+) -> None:
+    """Bursts of pages as members join and leave: faust drops fetched records when the group
+    generation changes mid-batch; each must be fetched again by the same process, not after a
+    stall exit (stall exits are off here, so a page left behind fails the test)."""
+    env = {"INGEST_EXIT_ON_STALL": "false"}
+    workers.start(4, **env)
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    s = Scenario(broker, names)
+    n = 0
+    for change in ("join", "join", "leave", "join"):
+        if change == "join":
+            workers.start(4, **env)
+        else:
+            workers.running.pop(0).stop()
+        await asyncio.sleep(1.0 if change == "join" else 0.0)  # a joiner needs a moment to start
+        for _ in range(8):
+            await s.page(f"https://flow.example.com/{n}", article_html(900 + n), f"f{n}", revision=1, keyed=n % 3 > 0)
+            n += 1
+        try:
+            s.check(await collector.until(s.count, timeout_s=60))
+        except TimeoutError as exc:
+            raise AssertionError(f"after a {change}: {exc}\n{workers.logs()}") from None
+    for worker in workers.running:
+        assert worker.process.poll() is None, worker.log()[-2000:]

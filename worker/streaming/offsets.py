@@ -10,6 +10,8 @@ faust-streaming 0.15 moves committed offsets past messages nobody processed, in 
   drops fetched messages when flow stops for a rebalance (faust-streaming #606);
 - it drops redelivered messages whose offset is below its "read offset", which is not reset
   consistently across a seek;
+- its getmany drops the rest of a fetched batch without a word when the group generation
+  changes or flow stops mid-batch (a page produced during a start-up rebalance sat there);
 - before a partition's first commit, it commits any run of acknowledged offsets, wherever it
   starts, and aiokafka does not seek such a partition back on a rebalance.
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Set
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping, Set
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -69,6 +71,21 @@ def next_commit(start: int, settled: Set[int], gaps: Iterable[Gap]) -> int | Non
             break
         offset = end
     return offset if offset > start else None
+
+
+def undelivered(fetched: Mapping[Hashable, list[int]], delivered: Mapping[Hashable, int]) -> dict[Hashable, int]:
+    """Per partition, the highest offset fetched but not delivered (`delivered`: the last one was).
+
+    faust's getmany drops the rest of a fetched batch silently when the group generation
+    changes or flow stops mid-batch, and all of a partition's records when it is not active.
+    """
+    dropped: dict[Hashable, int] = {}
+    for tp, offsets in fetched.items():
+        last = delivered.get(tp, -1)
+        beyond = [offset for offset in offsets if offset > last]
+        if beyond:
+            dropped[tp] = max(beyond)
+    return dropped
 
 
 class FetchTracker:
@@ -153,6 +170,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         self._start: dict[TP, int] = {}  # where each assigned partition's consumption started
         self._fetches = FetchTracker()
         self._dropped: dict[TP, int] = {}  # highest offset faust dropped, per partition
+        self._fetched: dict[TP, list[int]] = {}  # the offsets of the last fetch (acking topics)
         self._refetched: dict[TP, tuple[int, float]] = {}  # last refetch: offset, monotonic time
 
     def ack(self, message: Any) -> bool:
@@ -162,8 +180,28 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         """
         self._unacked_messages.discard(message)
         if not message.acked:
-            self._dropped[message.tp] = max(message.offset, self._dropped.get(message.tp, -1))
+            self._drop(message.tp, message.offset)
         return False
+
+    def _drop(self, tp: TP, offset: int) -> None:
+        """faust dropped `offset` of `tp` (and maybe more before it): fetch it again if it holds
+        the commit back. The partition joins faust's commit round even if nothing was settled."""
+        if tp not in self.assignment():
+            return  # revoked meanwhile: the next owner starts from the commit
+        self._dropped[tp] = max(offset, self._dropped.get(tp, -1))
+        self._acked[tp]  # noqa: B018 (defaultdict: faust's commit visits the partitions in _acked)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        """faust's getmany, noting the fetched records it did not deliver (see `undelivered`)."""
+        self._fetched = {}
+        delivered: dict[TP, int] = {}
+        try:
+            async for tp, message in super().getmany(timeout):
+                delivered[tp] = message.offset
+                yield tp, message
+        finally:
+            for tp, offset in undelivered(self._fetched, delivered).items():
+                self._drop(tp, offset)
 
     def settle(self, message: Any) -> None:
         """Every output of this message is acknowledged by the broker: it may be committed."""
@@ -191,6 +229,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             for tp, batch in (records or {}).items()
             if self.app.topics.acks_enabled_for(tp.topic)  # not changelogs
         }
+        self._fetched = offsets
         for tp, gaps in self._fetches.fetched(seeks, offsets).items():
             log.info("offsets %s of %s do not exist (compaction or transaction markers)", gaps, tp)
             self._gap[tp].extend(gaps)

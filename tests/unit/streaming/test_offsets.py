@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.streaming.offsets import FetchTracker, fetch_gaps, next_commit
+from worker.streaming.offsets import FetchTracker, fetch_gaps, next_commit, undelivered
 
 
 def test_a_contiguous_batch_has_no_gap() -> None:
@@ -88,3 +88,10 @@ def test_a_forgotten_partition_has_no_gaps() -> None:
     tracker.seek("p0", 10)
     tracker.forget("p0")
     assert tracker.fetched(tracker.seeks, {"p0": [30]}) == {}
+
+
+def test_what_getmany_did_not_deliver_is_known_per_partition() -> None:
+    fetched = {"raw-0": [4, 5, 6], "raw-1": [1], "url-0": [8, 9]}
+    delivered = {"raw-0": 5, "url-0": 9}  # raw-0: the generation changed after 5; raw-1: inactive
+    assert undelivered(fetched, delivered) == {"raw-0": 6, "raw-1": 1}
+    assert undelivered({"raw-0": []}, {}) == {}
