@@ -89,4 +89,7 @@ async def _probe_server(settings: Settings) -> asyncio.Server:
         await writer.drain()
         writer.close()
 
-    return await asyncio.start_server(answer, "0.0.0.0", settings.web_port, reuse_address=True)
+    try:
+        return await asyncio.start_server(answer, "0.0.0.0", settings.web_port, reuse_address=True)
+    except OSError as exc:
+        raise ValueError(f"INGEST_WEB_PORT={settings.web_port} cannot be served: {exc.strerror}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,16 @@ def test_clean_honours_max_page_bytes(
     code, record = run_clean(capsys, str(PAGES / "news-en.html"))
     assert code == 1
     assert record["reason"] == "too_large"
+
+
+def test_run_with_its_web_port_taken_is_a_one_line_configuration_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        monkeypatch.setenv("INGEST_WEB_PORT", str(taken.getsockname()[1]))
+        monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1")
+        assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ingest-worker: configuration error: INGEST_WEB_PORT=") and "\n" not in err
