@@ -10,7 +10,7 @@ offset did not change and, if this process holds messages of it in flight, this 
 no progress either (a page waiting behind slow pages is not stuck). One stuck partition makes
 the worker unhealthy, whoever holds it: pages on a partition no member holds (a topic the
 group's assignment left out) wait forever otherwise. A consumed topic that does not exist, or
-a group that cannot be read for `stall_timeout_s`, is unhealthy too.
+a group that cannot be read, for `stall_timeout_s` is unhealthy too.
 """
 
 from __future__ import annotations
@@ -73,14 +73,18 @@ class ProgressTracker:
     stall_timeout_s: float
     _committed: dict[Partition, int] = field(default_factory=dict)
     _moved_at: dict[Partition, float] = field(default_factory=dict)
+    _missing_since: dict[str, float] = field(default_factory=dict)
     _read_at: float | None = None
 
     def observe(self, now: float, seen: Observation, progressed_at: float | None = None) -> Status:
         """Judge one probe; `progressed_at` is when this process last made progress."""
         self._read_at = now
-        if seen.missing:
-            names = sorted(seen.missing)
-            return Status(False, 0, 0.0, f"topic {', '.join(names)} does not exist", tuple(names))
+        since = {name: self._missing_since.get(name, now) for name in seen.missing}
+        self._missing_since = since
+        gone = sorted(name for name in since if now - since[name] > self.stall_timeout_s)
+        if gone:
+            detail = f"topic {', '.join(gone)} does not exist"
+            return Status(False, 0, now - min(since.values()), detail, tuple(gone))
         lags: dict[Partition, int] = {}
         for tp, end in seen.end.items():
             position = seen.committed.get(tp, seen.start.get(tp, 0))
@@ -99,7 +103,8 @@ class ProgressTracker:
         stuck = sorted(tp for tp, seconds in idle.items() if seconds > self.stall_timeout_s)
         if stuck:
             topics = tuple(sorted({tp.topic for tp in stuck}))
-            return Status(False, lag, longest, f"no progress for {longest:.0f} s: {describe(stuck, seen.held)}", topics)
+            detail = f"no progress for {longest:.0f} s: {describe(stuck, seen.held)}"
+            return Status(False, lag, longest, detail, topics)
         return Status(True, lag, longest, "progressing" if lag else "caught up")
 
     def unreadable(self, now: float, previous: Status, error: str) -> Status:
@@ -108,7 +113,8 @@ class ProgressTracker:
             self._read_at = now
         blind = now - self._read_at
         if blind > self.stall_timeout_s:
-            return Status(False, previous.lag, blind, f"offsets unreadable for {blind:.0f} s: {error}"[:300])
+            detail = f"offsets unreadable for {blind:.0f} s: {error}"[:300]
+            return Status(False, previous.lag, blind, detail)
         return previous
 
 

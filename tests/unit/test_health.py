@@ -83,8 +83,13 @@ def test_progress_elsewhere_does_not_excuse_a_partition_with_nothing_in_flight()
     assert "pages.raw [1]" in status.detail
 
 
-def test_a_missing_topic_is_unhealthy_at_once_and_named() -> None:
-    status = ProgressTracker(stall_timeout_s=10).observe(0, seen({RAW0: 1}, {RAW0: 1}, missing=["app-pages.by-url"]))
+def test_a_topic_missing_for_the_timeout_is_unhealthy_and_named() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    gone = seen({RAW0: 1}, {RAW0: 1}, missing=["app-pages.by-url"])
+    assert tracker.observe(0, gone).healthy
+    assert tracker.observe(5, seen({RAW0: 1}, {RAW0: 1})).healthy  # back: the clock restarts
+    assert tracker.observe(12, gone).healthy
+    status = tracker.observe(23, gone)
     assert not status.healthy
     assert status.stalled_topics == ("app-pages.by-url",)
     assert "app-pages.by-url does not exist" in status.detail

@@ -12,6 +12,7 @@ import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from worker import metrics, topology
 from worker.health import Observation, Partition, ProgressClock, ProgressTracker, Status
@@ -22,6 +23,7 @@ from worker.streaming import exits
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 10.0  # one probe's reads; longer counts as unreadable
+UNKNOWN_TOPIC = UnknownTopicOrPartitionError.errno
 
 
 class Probe:
@@ -64,9 +66,11 @@ class Probe:
 
     async def _observe(self) -> Observation:
         consumer, admin = await self._started()
-        described = await admin.describe_topics(self.topics)
-        found = {t["topic"]: t["partitions"] for t in described if t["error_code"] == 0 and t["partitions"]}
-        missing = [name for name in self.topics if name not in found]
+        described = {t["topic"]: t for t in await admin.describe_topics(self.topics)}
+        missing = [name for name in self.topics if described[name]["error_code"] == UNKNOWN_TOPIC]
+        found = {name: t["partitions"] for name, t in described.items() if name not in missing}
+        if any(not parts for parts in found.values()):
+            raise KafkaError(f"no partition metadata for {sorted(n for n, p in found.items() if not p)}")
         tps = [TopicPartition(name, p["partition"]) for name, parts in found.items() for p in parts]
         end = await consumer.end_offsets(tps) if tps else {}
         offsets = await admin.list_consumer_group_offsets(self.settings.app_id)
