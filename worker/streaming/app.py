@@ -29,6 +29,7 @@ class IdempotentProducer(faust_aiokafka.Producer):
         return {"acks": "all", "enable_idempotence": True}
 
     async def flush(self) -> None:
+        """faust's flush (its buffer, then aiokafka's), bounded by the send timeout."""
         try:
             await asyncio.wait_for(super().flush(), self.send_timeout_s)
         except asyncio.TimeoutError:
