@@ -325,21 +325,45 @@ class Collector:
             self._consumer = consumer
         return self._consumer
 
+    async def _poll(self) -> None:
+        """Append what one fetch returns."""
+        consumer = await self._start()
+        batches = await consumer.getmany(timeout_ms=200)
+        for batch in batches.values():
+            for r in batch:
+                self.records.append(Output(r.topic, r.key, orjson.loads(r.value)))
+
     async def until(self, count: int, timeout_s: float = 120, settle_s: float = 2.0) -> list[Output]:
         """Read until at least `count` records in all, then `settle_s` more; return all records."""
-        consumer = await self._start()
         deadline = time.monotonic() + timeout_s
         settle_end: float | None = None
         while time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=200)
-            for batch in batches.values():
-                for r in batch:
-                    self.records.append(Output(r.topic, r.key, orjson.loads(r.value)))
+            await self._poll()
             if len(self.records) >= count:
                 settle_end = settle_end or time.monotonic() + settle_s
                 if time.monotonic() >= settle_end:
                     return self.records
         raise TimeoutError(f"only {len(self.records)} of {count} output records in {timeout_s}s")
+
+    async def until_origins(
+        self, origins: set[tuple[int, int]], timeout_s: float = 120, settle_s: float = 2.0
+    ) -> list[Output]:
+        """Read until every input (partition, offset) has an output, then `settle_s` more.
+
+        Counting records is not enough: an at-least-once repeat can stand in for a missing one.
+        """
+        deadline = time.monotonic() + timeout_s
+        settle_end: float | None = None
+        missing = set(origins)
+        while time.monotonic() < deadline:
+            await self._poll()
+            seen = {(r.value["origin"]["partition"], r.value["origin"]["offset"]) for r in self.records}
+            missing = origins - seen
+            if not missing:
+                settle_end = settle_end or time.monotonic() + settle_s
+                if time.monotonic() >= settle_end:
+                    return self.records
+        raise TimeoutError(f"no output for inputs {sorted(missing)} in {timeout_s}s")
 
     async def close(self) -> None:
         if self._consumer is not None:

@@ -15,7 +15,7 @@ import orjson
 
 from tests.contract.schemas import validate
 from tests.fixtures.synthetic import message
-from tests.integration.harness import Names, Output, Sent, produce
+from tests.integration.harness import Collector, Names, Output, Sent, produce
 from worker import codec
 from worker.core import dedup
 from worker.core.envelope import parse_raw_page
@@ -106,6 +106,10 @@ class Scenario:
     @property
     def count(self) -> int:
         return len(self.expected)
+
+    async def outputs(self, collector: Collector, timeout_s: float = 120) -> list[Output]:
+        """The output records once every input sent so far has one (see `Collector.until_origins`)."""
+        return await collector.until_origins(set(self.expected), timeout_s=timeout_s)
 
 
 def _decided(record: Output) -> tuple[str, bytes | None, dict[str, Any]]:

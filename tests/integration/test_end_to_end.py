@@ -38,7 +38,7 @@ async def test_every_page_accounted_for_once(
                  fetched_at="2025-05-01T10:00:00+02:00", status=200)
     await s.page(C, article_html(2), "c", revision=1, headers={"Content-Type": "text/html; charset=utf-8"})
     await s.page(D, article_html(3), "d", revision=1, as_body=True)
-    s.check(await collector.until(s.count))
+    s.check(await s.outputs(collector))
 
     # Phase 2: re-fetches, URL variants, a syndicated copy, malformed messages.
     await s.page(A, article_html(1), "a-refetch", dup=("url", "a"), source="scraper-b")
@@ -57,12 +57,12 @@ async def test_every_page_accounted_for_once(
     await s.bad(None, "empty_message", key=b"tombstone")
     await s.bad(b"\xff\xfe\x00garbage\x00", "not_json")
     await s.bad(orjson.dumps({"url": "https://e.example.com/\x1b[2J\x00", "html": "<p>x</p>"}), "invalid_url")
-    s.check(await collector.until(s.count))
+    s.check(await s.outputs(collector))
 
     # Phase 3: a changed revision at a known URL, a re-fetch of another.
     await s.page(A, article_html(4), "a2", revision=2)
     await s.page(C, article_html(2), "c-refetch", dup=("url", "c"))
-    s.check(await collector.until(s.count))
+    s.check(await s.outputs(collector))
 
     # Restart: dedup state must come back from the changelog.
     assert workers.stop_all() == [0] * processes
@@ -72,5 +72,5 @@ async def test_every_page_accounted_for_once(
     await s.page(A, article_html(4), "a2-refetch", dup=("url", "a"))
     await s.page("https://other.example.com/syndicated/story-2", article_html(2), "c-copy", dup=("content", "c"))
     await s.page("https://blog.example.net/posts/7?id=7", article_html(3), "d-variant", dup=("url", "d"), as_body=True)
-    s.check(await collector.until(s.count))
+    s.check(await s.outputs(collector))
     assert not any(c in workers.logs() for c in "\x00\x1b"), "control characters echoed raw into a log"

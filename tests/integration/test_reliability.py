@@ -46,7 +46,7 @@ async def test_the_hostile_catalogue_through_a_worker_five_times_on_fresh_app_id
             started = time.monotonic()
             sent = await produce(broker.bootstrap, names.raw, [value for value, _ in FITS.values()])
             try:
-                records = await collector.until(len(sent), timeout_s=BOUND_S)
+                records = await collector.until_origins({(c.partition, c.offset) for c in sent}, timeout_s=BOUND_S)
             except TimeoutError as exc:
                 raise AssertionError(f"run {run}: {exc}\n{workers.logs()}") from None
             got = {(r.value["origin"]["partition"], r.value["origin"]["offset"]): r for r in records}
@@ -97,7 +97,7 @@ async def test_a_frozen_broker_makes_the_worker_exit_and_a_new_one_delivers_ever
     workers.start(2, **env)
     collector = Collector(own_broker.bootstrap, names.outputs)
     try:
-        s.check(await collector.until(s.count, timeout_s=180))
+        s.check(await s.outputs(collector, timeout_s=180))
     finally:
         await collector.close()
         for w in workers.running:

@@ -60,7 +60,7 @@ async def test_workers_started_together_on_fresh_app_ids_deliver_every_page(
                          "p0-refetch", dup=("url", "p0"))  # fmt: skip
             remaining = BOUND_S - (time.monotonic() - started)
             try:
-                records = await collector.until(s.count, timeout_s=remaining)
+                records = await s.outputs(collector, timeout_s=remaining)
             except TimeoutError as exc:
                 raise AssertionError(f"round {round_} with {count} workers: {exc}\n{workers.logs()}") from None
             s.check(records)
@@ -141,7 +141,7 @@ async def test_pages_produced_while_workers_join_and_leave_all_come_out_without_
             await s.page(f"https://flow.example.com/{n}", article_html(900 + n), f"f{n}", revision=1, keyed=n % 3 > 0)
             n += 1
         try:
-            s.check(await collector.until(s.count, timeout_s=60))
+            s.check(await s.outputs(collector, timeout_s=60))
         except TimeoutError as exc:
             raise AssertionError(f"after a {change}: {exc}\n{workers.logs()}") from None
     for worker in workers.running:

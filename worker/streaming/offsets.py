@@ -11,7 +11,9 @@ faust-streaming 0.15 moves committed offsets past messages nobody processed, in 
 - it drops redelivered messages whose offset is below its "read offset", which is not reset
   consistently across a seek;
 - its getmany drops the rest of a fetched batch without a word when the group generation
-  changes or flow stops mid-batch (a page produced during a start-up rebalance sat there);
+  changes or flow stops mid-batch, and a message it did deliver can still vanish when the
+  delivery is cancelled as flow is suspended for a rebalance (pages produced during a
+  rebalance sat there until the stall exit);
 - before a partition's first commit, it commits any run of acknowledged offsets, wherever it
   starts, and aiokafka does not seek such a partition back on a rebalance.
 
@@ -20,8 +22,9 @@ message (every output acknowledged by the broker), or when aiokafka's fetches ju
 from a position known exactly (`FetchTracker`: the broker has no record there, a compaction
 hole or a transaction marker). A commit moves only across a contiguous run of such offsets
 from the committed offset (the log start, sought explicitly, if there is none). An offset
-faust dropped holds the commit back and is fetched again from there; should that never
-succeed, the stall check (`worker.health`) restarts the worker, which replays it.
+faust dropped holds the commit back and is fetched again from there: one it acked or getmany
+left out at once, one fetched but away from the agents after `LOST_AFTER_S`. Should that
+never succeed, the stall check (`worker.health`) restarts the worker, which replays it.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 
 Gap = tuple[int, int]  # offsets [start, end) that the broker skipped
 REFETCH_RETRY_S = 5.0  # a refetched offset still unsettled after this is fetched again
+LOST_AFTER_S = 10.0  # a fetched offset away from the agents this long was dropped somewhere
 
 
 def fetch_gaps(expected: int | None, offsets: Iterable[int]) -> tuple[list[Gap], int | None]:
@@ -86,6 +90,16 @@ def undelivered(fetched: Mapping[Hashable, list[int]], delivered: Mapping[Hashab
         if beyond:
             dropped[tp] = max(beyond)
     return dropped
+
+
+def lost(start: int, fetched_upto: int | None, in_flight: Set[int], held_s: float) -> bool:
+    """True if `start`, holding the commit back for `held_s`, was fetched but is not with the agents.
+
+    faust can lose a fetched message without a trace: a delivery cancelled when flow is
+    suspended for a rebalance, a message for a partition its conductor no longer routes.
+    """
+    fetched = fetched_upto is not None and fetched_upto >= start
+    return fetched and start not in in_flight and held_s >= LOST_AFTER_S
 
 
 class FetchTracker:
@@ -171,6 +185,8 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         self._fetches = FetchTracker()
         self._dropped: dict[TP, int] = {}  # highest offset faust dropped, per partition
         self._fetched: dict[TP, list[int]] = {}  # the offsets of the last fetch (acking topics)
+        self._fetched_upto: dict[TP, int] = {}  # highest offset fetched since the last seek
+        self._held: dict[TP, tuple[int, float]] = {}  # offset holding the commit back, since when
         self._refetched: dict[TP, tuple[int, float]] = {}  # last refetch: offset, monotonic time
 
     def ack(self, message: Any) -> bool:
@@ -230,6 +246,10 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             if self.app.topics.acks_enabled_for(tp.topic)  # not changelogs
         }
         self._fetched = offsets
+        for tp, fetched in offsets.items():
+            if fetched:
+                self._fetched_upto[tp] = max(fetched[-1], self._fetched_upto.get(tp, -1))
+                self._acked[tp]  # noqa: B018 (so faust's commit visits it, see _drop)
         for tp, gaps in self._fetches.fetched(seeks, offsets).items():
             log.info("offsets %s of %s do not exist (compaction or transaction markers)", gaps, tp)
             self._gap[tp].extend(gaps)
@@ -238,6 +258,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
     async def seek(self, partition: TP, offset: int) -> None:
         """Seek one partition."""
         self._fetches.seek(partition, offset)
+        self._fetched_upto.pop(partition, None)
         await super().seek(partition, offset)
 
     async def perform_seek(self) -> None:
@@ -246,6 +267,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         aiokafka leaves such a partition where it was, past the messages faust dropped.
         """
         self._fetches.begin_seek_all()
+        self._fetched_upto.clear()
         positions: dict[TP, int] = {}
         try:
             await super().perform_seek()
@@ -270,6 +292,8 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             self._fetches.forget(tp)
             self._refetched.pop(tp, None)
             self._dropped.pop(tp, None)
+            self._fetched_upto.pop(tp, None)
+            self._held.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     def _new_offset(self, tp: TP) -> int | None:
@@ -280,19 +304,36 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         settled = self._acked_index[tp]
         offset = next_commit(start, settled, self._gap[tp])
         if offset is None:
-            if self._dropped.get(tp, -1) >= start or (settled and max(settled) > start):
-                self._refetch(tp, start)
+            if self._dropped.get(tp, -1) >= start:
+                self._refetch(tp, start, "faust dropped it")
+            elif settled and max(settled) > start:
+                self._refetch(tp, start, "a later offset is settled")
+            elif lost(start, self._fetched_upto.get(tp), self._offsets_in_flight(tp), self._held_s(tp, start)):
+                self._refetch(tp, start, f"fetched, then away from the agents for {LOST_AFTER_S:g} s")
             return None
+        self._held.pop(tp, None)
         self._acked[tp] = [o for o in self._acked[tp] if o >= offset]
         self._acked_index[tp] = set(self._acked[tp])
         self._gap[tp] = [(begin, end) for begin, end in self._gap[tp] if end > offset]
         return offset
 
-    def _refetch(self, tp: TP, offset: int) -> None:
+    def _held_s(self, tp: TP, offset: int) -> float:
+        """How long `offset` has held back the commit of `tp`."""
+        now = time.monotonic()
+        held = self._held.get(tp)
+        if held is None or held[0] != offset:
+            self._held[tp] = held = (offset, now)
+        return now - held[1]
+
+    def _offsets_in_flight(self, tp: TP) -> set[int]:
+        return {message.offset for message in list(self._unacked_messages) if message.tp == tp}
+
+    def _refetch(self, tp: TP, offset: int, why: str) -> None:
         """Fetch again from `offset`, which faust dropped (or a marker not yet known as one).
 
-        Known dropped when faust released it or one after it without our settling them, or
-        when a later offset is settled: each agent settles a partition's messages in order.
+        Known dropped when faust released it or one after it without our settling them, when
+        a later offset is settled (each agent settles a partition's messages in order), or
+        when it was fetched and has been away from the agents for `LOST_AFTER_S` (`lost`).
         After the seek the tracker knows the position, so a marker there shows as a gap.
         """
         if self.should_stop or self.app.should_stop:
@@ -303,8 +344,9 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             return
         self._refetched[tp] = (offset, now)
         self._dropped.pop(tp, None)  # those drops are fetched again now
-        log.warning("offset %s of %s holds the commit back; fetching again from it", offset, tp)
+        log.warning("offset %s of %s holds the commit back (%s); fetching again from it", offset, tp, why)
         self._fetches.seek(tp, offset)
+        self._fetched_upto.pop(tp, None)
         try:
             self._thread.seek(tp, offset)
         except Exception as exc:  # no longer assigned: the next owner starts from the commit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.streaming.offsets import FetchTracker, fetch_gaps, next_commit, undelivered
+from worker.streaming.offsets import FetchTracker, fetch_gaps, lost, next_commit, undelivered
 
 
 def test_a_contiguous_batch_has_no_gap() -> None:
@@ -95,3 +95,11 @@ def test_what_getmany_did_not_deliver_is_known_per_partition() -> None:
     delivered = {"raw-0": 5, "url-0": 9}  # raw-0: the generation changed after 5; raw-1: inactive
     assert undelivered(fetched, delivered) == {"raw-0": 6, "raw-1": 1}
     assert undelivered({"raw-0": []}, {}) == {}
+
+
+def test_a_fetched_offset_away_from_the_agents_for_long_is_lost() -> None:
+    assert lost(7, fetched_upto=9, in_flight={8}, held_s=10.0)
+    assert not lost(7, fetched_upto=9, in_flight={7, 8}, held_s=60.0)  # being processed
+    assert not lost(7, fetched_upto=6, in_flight=set(), held_s=60.0)  # not fetched yet
+    assert not lost(7, fetched_upto=None, in_flight=set(), held_s=60.0)  # sought since
+    assert not lost(7, fetched_upto=7, in_flight=set(), held_s=9.0)  # maybe still queued
