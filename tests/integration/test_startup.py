@@ -13,6 +13,18 @@ from tests.fixtures.synthetic import article_html, message
 from tests.integration.harness import Broker, Collector, Names, Workers, create_topics, produce, wait_for_group
 
 
+async def a_page_comes_out(broker: Broker, names: Names, url: str) -> None:
+    """Once the worker joined its group, a page produced comes out as an article."""
+    await wait_for_group(broker.bootstrap, names.app_id, 1, timeout_s=120)
+    await produce(broker.bootstrap, names.raw, [orjson.dumps(message(url, article_html(9)))])
+    collector = Collector(broker.bootstrap, names.outputs)
+    try:
+        [record] = await collector.until(1)
+    finally:
+        await collector.close()
+    assert record.topic == names.articles
+
+
 async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
     broker = Broker(state_dir=tmp_path / "kafka")
     names = Names()
@@ -30,14 +42,7 @@ async def test_broker_down_at_start_then_up(tmp_path: Path) -> None:
 
         broker.start()
         await create_topics(broker.bootstrap, [names.raw, *names.outputs], 1)
-        await wait_for_group(broker.bootstrap, names.app_id, 1, timeout_s=120)
-        await produce(broker.bootstrap, names.raw, [orjson.dumps(message("https://late.example.com/a", article_html(9)))])
-        collector = Collector(broker.bootstrap, names.outputs)
-        try:
-            [record] = await collector.until(1)
-        finally:
-            await collector.close()
-        assert record.topic == names.articles
+        await a_page_comes_out(broker, names, "https://late.example.com/a")
         assert "not reachable: not ready; retrying" in worker.log()
     finally:
         workers.stop_all()
@@ -58,14 +63,7 @@ async def test_a_broker_that_accepts_connections_but_does_not_answer_is_waited_f
         assert worker.get("/healthz")[0] == 200
         assert worker.get("/readyz")[0] == 503
         os.kill(broker.pid, signal.SIGCONT)
-        await wait_for_group(broker.bootstrap, names.app_id, 1, timeout_s=120)
-        await produce(broker.bootstrap, names.raw, [orjson.dumps(message("https://thawed.example.com/a", article_html(11)))])
-        collector = Collector(broker.bootstrap, names.outputs)
-        try:
-            [record] = await collector.until(1)
-        finally:
-            await collector.close()
-        assert record.topic == names.articles
+        await a_page_comes_out(broker, names, "https://thawed.example.com/a")
     finally:
         os.kill(broker.pid, signal.SIGCONT)
         workers.stop_all()
