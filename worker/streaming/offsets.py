@@ -22,15 +22,17 @@ message (every output acknowledged by the broker), or when aiokafka's fetches ju
 from a position known exactly (`FetchTracker`: the broker has no record there, a compaction
 hole or a transaction marker). A commit moves only across a contiguous run of such offsets
 from the committed offset (the log start, sought explicitly, if there is none). An offset
-faust dropped holds the commit back and is fetched again from there: one it acked or getmany
-left out at once, one fetched but away from the agents after `LOST_AFTER_S`. Should that
-never succeed, the stall check (`worker.health`) restarts the worker, which replays it.
+faust dropped holds the commit back and is fetched again from there: known dropped when faust
+acked it, or when aiokafka returned it and faust holds no message for it any more (`lost`:
+never delivered, or delivered and let go). Should that never succeed, the stall check
+(`worker.health`) restarts the worker, which replays it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator, Hashable, Iterable, Mapping, Set
 from typing import Any
@@ -42,7 +44,6 @@ log = logging.getLogger(__name__)
 
 Gap = tuple[int, int]  # offsets [start, end) that the broker skipped
 REFETCH_RETRY_S = 5.0  # a refetched offset still unsettled after this is fetched again
-LOST_AFTER_S = 10.0  # a fetched offset away from the agents this long was dropped somewhere
 
 
 def fetch_gaps(expected: int | None, offsets: Iterable[int]) -> tuple[list[Gap], int | None]:
@@ -77,29 +78,15 @@ def next_commit(start: int, settled: Set[int], gaps: Iterable[Gap]) -> int | Non
     return offset if offset > start else None
 
 
-def undelivered(fetched: Mapping[Hashable, list[int]], delivered: Mapping[Hashable, int]) -> dict[Hashable, int]:
-    """Per partition, the highest offset fetched but not delivered (`delivered`: the last one was).
+def lost(start: int, fetched_upto: int | None, held_by_faust: bool) -> bool:
+    """True if `start` (holding the commit back, unsettled) was fetched and faust let it go.
 
-    faust's getmany drops the rest of a fetched batch silently when the group generation
-    changes or flow stops mid-batch, and all of a partition's records when it is not active.
+    faust holds a fetched message from getmany to the agents (a batch being delivered, channel
+    queues, the agents' events) and drops its last reference when it loses it: getmany stops
+    mid-batch when the generation changes or flow stops, a delivery is cancelled when flow is
+    suspended for a rebalance. A message that is queued, however long, is held.
     """
-    dropped: dict[Hashable, int] = {}
-    for tp, offsets in fetched.items():
-        last = delivered.get(tp, -1)
-        beyond = [offset for offset in offsets if offset > last]
-        if beyond:
-            dropped[tp] = max(beyond)
-    return dropped
-
-
-def lost(start: int, fetched_upto: int | None, in_flight: Set[int], held_s: float) -> bool:
-    """True if `start`, holding the commit back for `held_s`, was fetched but is not with the agents.
-
-    faust can lose a fetched message without a trace: a delivery cancelled when flow is
-    suspended for a rebalance, a message for a partition its conductor no longer routes.
-    """
-    fetched = fetched_upto is not None and fetched_upto >= start
-    return fetched and start not in in_flight and held_s >= LOST_AFTER_S
+    return fetched_upto is not None and fetched_upto >= start and not held_by_faust
 
 
 class FetchTracker:
@@ -184,9 +171,9 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         self._start: dict[TP, int] = {}  # where each assigned partition's consumption started
         self._fetches = FetchTracker()
         self._dropped: dict[TP, int] = {}  # highest offset faust dropped, per partition
-        self._fetched: dict[TP, list[int]] = {}  # the offsets of the last fetch (acking topics)
-        self._fetched_upto: dict[TP, int] = {}  # highest offset fetched since the last seek
-        self._held: dict[TP, tuple[int, float]] = {}  # offset holding the commit back, since when
+        self._fetched_upto: dict[TP, int] = {}  # highest offset aiokafka returned since a seek
+        self._batch: dict[TP, set[int]] = {}  # offsets of the batch getmany is delivering
+        self._held: weakref.WeakValueDictionary[tuple[TP, int], Any] = weakref.WeakValueDictionary()
         self._refetched: dict[TP, tuple[int, float]] = {}  # last refetch: offset, monotonic time
 
     def ack(self, message: Any) -> bool:
@@ -208,16 +195,14 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         self._acked[tp]  # noqa: B018 (defaultdict: faust's commit visits the partitions in _acked)
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
-        """faust's getmany, noting the fetched records it did not deliver (see `undelivered`)."""
-        self._fetched = {}
-        delivered: dict[TP, int] = {}
+        """faust's getmany, keeping a weak reference to every message it delivers (see `lost`)."""
         try:
             async for tp, message in super().getmany(timeout):
-                delivered[tp] = message.offset
+                self._held[(tp, message.offset)] = message
+                self._batch.get(tp, set()).discard(message.offset)
                 yield tp, message
         finally:
-            for tp, offset in undelivered(self._fetched, delivered).items():
-                self._drop(tp, offset)
+            self._batch = {}
 
     def settle(self, message: Any) -> None:
         """Every output of this message is acknowledged by the broker: it may be committed."""
@@ -245,7 +230,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             for tp, batch in (records or {}).items()
             if self.app.topics.acks_enabled_for(tp.topic)  # not changelogs
         }
-        self._fetched = offsets
+        self._batch = {tp: set(fetched) for tp, fetched in offsets.items()}
         for tp, fetched in offsets.items():
             if fetched:
                 self._fetched_upto[tp] = max(fetched[-1], self._fetched_upto.get(tp, -1))
@@ -293,7 +278,6 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             self._refetched.pop(tp, None)
             self._dropped.pop(tp, None)
             self._fetched_upto.pop(tp, None)
-            self._held.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     def _new_offset(self, tp: TP) -> int | None:
@@ -308,32 +292,24 @@ class SettlingConsumer(faust_aiokafka.Consumer):
                 self._refetch(tp, start, "faust dropped it")
             elif settled and max(settled) > start:
                 self._refetch(tp, start, "a later offset is settled")
-            elif lost(start, self._fetched_upto.get(tp), self._offsets_in_flight(tp), self._held_s(tp, start)):
-                self._refetch(tp, start, f"fetched, then away from the agents for {LOST_AFTER_S:g} s")
+            elif lost(start, self._fetched_upto.get(tp), self._held_by_faust(tp, start)):
+                self._refetch(tp, start, "fetched, then let go by faust")
             return None
-        self._held.pop(tp, None)
         self._acked[tp] = [o for o in self._acked[tp] if o >= offset]
         self._acked_index[tp] = set(self._acked[tp])
         self._gap[tp] = [(begin, end) for begin, end in self._gap[tp] if end > offset]
         return offset
 
-    def _held_s(self, tp: TP, offset: int) -> float:
-        """How long `offset` has held back the commit of `tp`."""
-        now = time.monotonic()
-        held = self._held.get(tp)
-        if held is None or held[0] != offset:
-            self._held[tp] = held = (offset, now)
-        return now - held[1]
-
-    def _offsets_in_flight(self, tp: TP) -> set[int]:
-        return {message.offset for message in list(self._unacked_messages) if message.tp == tp}
+    def _held_by_faust(self, tp: TP, offset: int) -> bool:
+        """True while faust still has the fetched message (being delivered, queued, in an agent)."""
+        return (tp, offset) in self._held or offset in self._batch.get(tp, ())
 
     def _refetch(self, tp: TP, offset: int, why: str) -> None:
         """Fetch again from `offset`, which faust dropped (or a marker not yet known as one).
 
         Known dropped when faust released it or one after it without our settling them, when
         a later offset is settled (each agent settles a partition's messages in order), or
-        when it was fetched and has been away from the agents for `LOST_AFTER_S` (`lost`).
+        when faust let the fetched message go without either (`lost`).
         After the seek the tracker knows the position, so a marker there shows as a gap.
         """
         if self.should_stop or self.app.should_stop:

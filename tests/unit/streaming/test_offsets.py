@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.streaming.offsets import FetchTracker, fetch_gaps, lost, next_commit, undelivered
+from worker.streaming.offsets import FetchTracker, fetch_gaps, lost, next_commit
 
 
 def test_a_contiguous_batch_has_no_gap() -> None:
@@ -90,16 +90,8 @@ def test_a_forgotten_partition_has_no_gaps() -> None:
     assert tracker.fetched(tracker.seeks, {"p0": [30]}) == {}
 
 
-def test_what_getmany_did_not_deliver_is_known_per_partition() -> None:
-    fetched = {"raw-0": [4, 5, 6], "raw-1": [1], "url-0": [8, 9]}
-    delivered = {"raw-0": 5, "url-0": 9}  # raw-0: the generation changed after 5; raw-1: inactive
-    assert undelivered(fetched, delivered) == {"raw-0": 6, "raw-1": 1}
-    assert undelivered({"raw-0": []}, {}) == {}
-
-
-def test_a_fetched_offset_away_from_the_agents_for_long_is_lost() -> None:
-    assert lost(7, fetched_upto=9, in_flight={8}, held_s=10.0)
-    assert not lost(7, fetched_upto=9, in_flight={7, 8}, held_s=60.0)  # being processed
-    assert not lost(7, fetched_upto=6, in_flight=set(), held_s=60.0)  # not fetched yet
-    assert not lost(7, fetched_upto=None, in_flight=set(), held_s=60.0)  # sought since
-    assert not lost(7, fetched_upto=7, in_flight=set(), held_s=9.0)  # maybe still queued
+def test_a_fetched_offset_faust_let_go_is_lost() -> None:
+    assert lost(7, fetched_upto=9, held_by_faust=False)
+    assert not lost(7, fetched_upto=9, held_by_faust=True)  # queued or in an agent, however long
+    assert not lost(7, fetched_upto=6, held_by_faust=False)  # not fetched yet
+    assert not lost(7, fetched_upto=None, held_by_faust=False)  # sought since
