@@ -8,10 +8,10 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
+from tests.processes import assert_gone, descendants
 from worker.errors import Reason
 from worker.pipeline import Failure
 from worker.runner import InlineRunner, ProcessRunner
@@ -105,37 +105,8 @@ asyncio.run(main())
 def test_children_end_with_a_worker_killed_by_sigkill() -> None:
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     int(parent.stdout.readline())  # a child answered: the pool is up
-    family = [pid for pid in _all_pids() if _ancestor(pid, parent.pid)]
+    family = descendants(parent.pid)
     assert len(family) >= 3  # resource tracker, forkserver, two children
     parent.kill()
     parent.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_running(pid) for pid in family):
-        time.sleep(0.1)
-    assert not [pid for pid in family if _running(pid)]
-
-
-def _all_pids() -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
-
-
-def _ppid(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return 0
-
-
-def _ancestor(pid: int, ancestor: int) -> bool:
-    while pid > 1:
-        pid = _ppid(pid)
-        if pid == ancestor:
-            return True
-    return False
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    assert_gone(family, timeout_s=10)

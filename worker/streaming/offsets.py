@@ -188,11 +188,10 @@ class SettlingConsumer(faust_aiokafka.Consumer):
 
     def _drop(self, tp: TP, offset: int) -> None:
         """faust dropped `offset` of `tp` (and maybe more before it): fetch it again if it holds
-        the commit back. The partition joins faust's commit round even if nothing was settled."""
+        the commit back (the fetch put `tp` in faust's commit round, see `_wait_next_records`)."""
         if tp not in self.assignment():
             return  # revoked meanwhile: the next owner starts from the commit
         self._dropped[tp] = max(offset, self._dropped.get(tp, -1))
-        self._acked[tp]  # noqa: B018 (defaultdict: faust's commit visits the partitions in _acked)
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
         """faust's getmany, keeping a weak reference to every message it delivers (see `lost`)."""
@@ -234,7 +233,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         for tp, fetched in offsets.items():
             if fetched:
                 self._fetched_upto[tp] = max(fetched[-1], self._fetched_upto.get(tp, -1))
-                self._acked[tp]  # noqa: B018 (so faust's commit visits it, see _drop)
+                self._acked[tp]  # noqa: B018 (defaultdict: faust's commit visits the partitions in _acked)
         for tp, gaps in self._fetches.fetched(seeks, offsets).items():
             log.info("offsets %s of %s do not exist (compaction or transaction markers)", gaps, tp)
             self._gap[tp].extend(gaps)
