@@ -1,10 +1,11 @@
 # Quick start:  make demo   (local broker + worker + sample pages, prints the records)
 #               make test   (unit and broker integration tests; starts its own broker)
+#               make lint   (ruff check, ruff format --check and mypy on worker/)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test clean-state
+.PHONY: setup demo test lint clean-state
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,11 @@ demo: setup  ## start the local broker, run the worker on the sample pages, prin
 
 test: setup  ## every test, integration tests against a real broker started for the session
 	$(BIN)/pytest
+
+lint: setup  ## ruff (rules, formatting) and mypy (types, see [tool.mypy]) on worker/
+	$(BIN)/ruff check worker
+	$(BIN)/ruff format --check worker
+	$(BIN)/mypy
 
 clean-state:  ## stop the local broker and delete its data and the worker's local state
 	deploy/local/kafka reset
