@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka.errors import KafkaError
@@ -15,12 +15,12 @@ from worker.core.dedup import article
 from worker.core.envelope import iso_utc
 from worker.errors import PageError
 from worker.records import RawPage, Source
-from worker.startup import BrokerRefused
 from worker.settings import Settings
+from worker.startup import BrokerRefused
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments and run one command; return the exit code (2: configuration or Kafka error)."""
+    """Parse arguments, run one command, return the exit code (2: configuration or Kafka error)."""
     args = _parser().parse_args(argv)
     try:
         return _command(args, Settings.from_env())
@@ -60,11 +60,12 @@ def clean(path: str, url: str | None, settings: Settings) -> int:
     """Clean one HTML file locally and print its article (exit 0) or rejection (exit 1) as JSON."""
     data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     url = url or f"http://localhost/{Path(path).name if path != '-' else 'stdin'}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     origin = Source(topic=path, partition=0, offset=0, timestamp_ms=int(now.timestamp() * 1000))
     page = RawPage(url=url, body=data)
+    rules = pipeline.rules_from(settings)
     try:
-        extracted = pipeline.clean(page, origin, settings.max_page_bytes, pipeline.rules_from(settings))
+        extracted = pipeline.clean(page, origin, settings.max_page_bytes, rules)
     except PageError as exc:
         failure = pipeline.Failure(exc.reason, exc.detail, url)
         print(codec.encode(pipeline.rejected(failure, origin, None, None, 0)).decode())
@@ -85,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     feed.add_argument("file", help="a JSONL file, one raw-page message a line, or - for stdin")
     feed.add_argument("--compression", choices=["gzip", "zstd", "lz4", "snappy"])
     commands.add_parser(
-        "topics", help="create every topic of the app (input, internal, changelogs, outputs) and check them"
+        "topics",
+        help="create every topic of the app (input, internal, changelogs, outputs) and check them",
     )
     dump = commands.add_parser("dump", help="print the output topics' records as JSON lines")
     dump.add_argument("--expect", type=int, help="stop after this many records")

@@ -1,4 +1,4 @@
-"""Operator commands that talk to Kafka directly (aiokafka): create topics, feed pages, dump outputs."""
+"""Operator commands that use plain aiokafka, not faust: create topics, feed pages, dump outputs."""
 
 from __future__ import annotations
 
@@ -62,7 +62,9 @@ async def partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict
     return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
 
 
-async def _create(admin: AIOKafkaAdminClient, specs: list[topology.TopicSpec], replication: int) -> None:
+async def _create(
+    admin: AIOKafkaAdminClient, specs: list[topology.TopicSpec], replication: int
+) -> None:
     """Create topics; one that appeared meanwhile (another worker) is fine.
 
     A retriable error (no controller yet...) raises it, for the caller to retry; any other is
@@ -84,8 +86,7 @@ async def _create(admin: AIOKafkaAdminClient, specs: list[topology.TopicSpec], r
 
 def read_jsonl(path: str) -> Iterator[bytes]:
     """The non-blank lines of a JSONL file ('-' for stdin), as bytes, unparsed."""
-    stream: IO[bytes] = sys.stdin.buffer if path == "-" else Path(path).open("rb")
-    with stream:
+    with sys.stdin.buffer if path == "-" else Path(path).open("rb") as stream:
         for line in stream:
             line = line.strip()
             if line:
@@ -126,8 +127,8 @@ async def feed(settings: Settings, path: str, compression: str | None = None) ->
 async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[str]) -> Counter[str]:
     """Print every record of the three output topics as JSON lines; return counts (see _labels).
 
-    Reads from the beginning in a throw-away consumer group (commits nothing), and stops once `expect` records were
-    read or nothing new arrived for `idle_s` seconds.
+    Reads from the beginning in a throw-away consumer group (commits nothing), and stops once
+    `expect` records were read or nothing new arrived for `idle_s` seconds.
     """
     topics = [settings.topic_articles, settings.topic_duplicates, settings.topic_rejected]
     consumer = AIOKafkaConsumer(
@@ -157,7 +158,9 @@ async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[st
 
 
 def _line(record: Any, value: Any) -> dict[str, Any]:
-    return {"topic": record.topic, "key": record.key.decode() if record.key else None, "value": value}
+    """One output record as printed: its topic, its key as text, its decoded value."""
+    key = record.key.decode() if record.key else None
+    return {"topic": record.topic, "key": key, "value": value}
 
 
 def _labels(topic: str, value: Any) -> list[str]:

@@ -4,8 +4,8 @@
 has already imported the pipeline). A call that runs past its timeout has its child killed and
 replaced, so one pathological page costs one slot for `timeout_s` and nothing more. A child
 that dies (segfault, OOM kill) is replaced the same way. Each child's address space is capped,
-so a page that needs too much memory fails alone (MemoryError, see `pipeline.process`). `InlineRunner` has the same interface
-and runs in-process, for tests and the `clean` command.
+so a page that needs too much memory fails alone (MemoryError, see `pipeline.process`).
+`InlineRunner` has the same interface and runs in-process, for tests and the `clean` command.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class ProcessRunner:
         try:
             future = loop.run_in_executor(slot, fn, *args)
             return await asyncio.wait_for(future, self.timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             slot = self._recycle(slot)
             return Failure(Reason.TIMEOUT, f"processing took longer than {self.timeout_s:g} s")
         except BrokenProcessPool:

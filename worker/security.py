@@ -24,13 +24,16 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 def check(settings: Settings) -> None:
     """Refuse a security configuration that cannot work, naming the variables at fault."""
-    if settings.security_protocol not in PROTOCOLS:
-        raise ValueError(f"KAFKA_SECURITY_PROTOCOL={settings.security_protocol!r}: not one of {PROTOCOLS}")
-    if settings.security_protocol.startswith("SASL_"):
-        if settings.sasl_mechanism not in MECHANISMS:
-            raise ValueError(f"KAFKA_SASL_MECHANISM={settings.sasl_mechanism!r}: not one of {MECHANISMS}")
+    protocol, mechanism = settings.security_protocol, settings.sasl_mechanism
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"KAFKA_SECURITY_PROTOCOL={protocol!r}: not one of {PROTOCOLS}")
+    if protocol.startswith("SASL_"):
+        if mechanism not in MECHANISMS:
+            raise ValueError(f"KAFKA_SASL_MECHANISM={mechanism!r}: not one of {MECHANISMS}")
         if not (settings.sasl_username and settings.sasl_password):
-            raise ValueError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or their _FILE forms)")
+            raise ValueError(
+                "SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or their _FILE forms)"
+            )
     if settings.ssl_keyfile and not settings.ssl_certfile:
         raise ValueError("KAFKA_SSL_KEYFILE is set but KAFKA_SSL_CERTFILE is not")
 

@@ -24,6 +24,8 @@ FIRST_BACKOFF_S = 1.0
 MAX_BACKOFF_S = 30.0
 CONNECT_TIMEOUT_MS = 10_000
 TOPICS_TIMEOUT_S = 60.0
+# what a broker answers to credentials or a certificate it will not accept, however often asked
+REFUSALS = (SaslAuthenticationFailed, AuthenticationFailedError, ssl.SSLCertVerificationError)
 
 
 class BrokerRefused(Exception):
@@ -31,12 +33,16 @@ class BrokerRefused(Exception):
 
 
 async def prepare(settings: Settings) -> None:
-    """Return once the broker answers and every topic is there; serve /healthz and /readyz meanwhile."""
+    """Wait for the broker and every topic; serve /healthz and /readyz meanwhile."""
     server = await _probe_server(settings) if settings.web_enabled else None
     try:
         delay = FIRST_BACKOFF_S
         while not await _ready(settings):
-            log.warning("Kafka at %s not reachable: not ready; retrying in %.0f s", settings.bootstrap_servers, delay)
+            log.warning(
+                "Kafka at %s not reachable: not ready; retrying in %.0f s",
+                settings.bootstrap_servers,
+                delay,
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF_S)
     finally:
@@ -50,8 +56,10 @@ async def _ready(settings: Settings) -> bool:
     if not await _any_reachable(settings):
         return False
     try:
-        made = await asyncio.wait_for(ensure_topics(settings, settings.topics_create), TOPICS_TIMEOUT_S)
-    except (OSError, KafkaError, asyncio.TimeoutError) as exc:  # restarting, no controller yet...
+        made = await asyncio.wait_for(
+            ensure_topics(settings, settings.topics_create), TOPICS_TIMEOUT_S
+        )
+    except (TimeoutError, OSError, KafkaError) as exc:  # restarting, no controller yet...
         log.warning("topics not checked yet: %r", exc)
         return False
     if made:
@@ -66,10 +74,12 @@ async def _any_reachable(settings: Settings) -> bool:
     for server in settings.bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:
-            conn = await create_conn(host, int(port), request_timeout_ms=CONNECT_TIMEOUT_MS, **options)
-        except (SaslAuthenticationFailed, AuthenticationFailedError, ssl.SSLCertVerificationError) as exc:
+            conn = await create_conn(
+                host, int(port), request_timeout_ms=CONNECT_TIMEOUT_MS, **options
+            )
+        except REFUSALS as exc:
             raise BrokerRefused(f"{server} refused the connection: {exc}") from None
-        except (OSError, KafkaError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, KafkaError):
             continue
         conn.close()
         return True
@@ -82,14 +92,18 @@ async def _probe_server(settings: Settings) -> asyncio.Server:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await reader.readline()
         ready_probe = b"/healthz" not in request
-        status = b"503 Service Unavailable" if ready_probe else b"200 OK"
+        status = "503 Service Unavailable" if ready_probe else "200 OK"
         body = b'{"status": "waiting for Kafka"}'
-        writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nContent-Length: "
-                     + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)  # fmt: skip
+        head = (
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
         await writer.drain()
         writer.close()
 
     try:
         return await asyncio.start_server(answer, "0.0.0.0", settings.web_port, reuse_address=True)
     except OSError as exc:
-        raise ValueError(f"INGEST_WEB_PORT={settings.web_port} cannot be served: {exc.strerror}") from None
+        port = settings.web_port
+        raise ValueError(f"INGEST_WEB_PORT={port} cannot be served: {exc.strerror}") from None

@@ -26,7 +26,9 @@ REASONS = {
 }
 
 
-def clean_html(html: str, url: str, status: int | None, fetched: datetime, rules: pagetype.PageRules) -> Cleaned:
+def clean_html(
+    html: str, url: str, status: int | None, fetched: datetime, rules: pagetype.PageRules
+) -> Cleaned:
     """Clean one page; raise PageError for a page that is not a publishable article."""
     tree = extract.parse(html)
     extract.strip_chrome(tree)
@@ -58,7 +60,9 @@ def _paragraphs(tree: Any, url: str) -> list[str]:
     return continuation.restore(tree, [p for p in extracted.split("\n\n") if p])
 
 
-def _refuse_non_articles(verdict: pagetype.Verdict, kept: list[str], signals: Signals, rules: pagetype.PageRules) -> None:
+def _refuse_non_articles(
+    verdict: pagetype.Verdict, kept: list[str], signals: Signals, rules: pagetype.PageRules
+) -> None:
     """Raise PageError for a rejected page type, an app shell or a page without text."""
     if verdict.page_type in rules.reject:
         raise PageError(REASONS[verdict.page_type], verdict.why)
@@ -85,7 +89,7 @@ def _metadata(signals: Signals, url: str) -> dict[str, Any]:
 
 
 def _context(signals: Signals, meta: dict[str, Any]) -> boilerplate.Context:
-    """What the boilerplate filter needs to recognize the page's own headline, labels and captions."""
+    """What the boilerplate filter needs to know the page's own headline, labels and captions."""
     titles = metadata.title_variants(signals, meta["title"])
     labels = {n for n in (meta["site_name"], *meta["categories"], *meta["author"]) if n}
     captions = set(signals.captions)
@@ -94,7 +98,9 @@ def _context(signals: Signals, meta: dict[str, Any]) -> boilerplate.Context:
     return boilerplate.context(titles, labels, captions)
 
 
-def _quality(html: str, paragraphs: list[str], text: str, confidence: float, signals: Signals) -> dict[str, Any]:
+def _quality(
+    html: str, paragraphs: list[str], text: str, confidence: float, signals: Signals
+) -> dict[str, Any]:
     """Figures consumers can filter on without re-parsing the page."""
     extracted = sum(len(p) + 2 for p in paragraphs) - 2
     return {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from worker.core.metadata import article_field, jsonld_text
 from worker.core.signals import Signals
@@ -46,8 +46,8 @@ MONTHS = {
     "november": 11, "novembre": 11, "noviembre": 11, "novembro": 11, "dec": 12, "dez": 12,
     "dezember": 12, "décembre": 12, "decembre": 12, "diciembre": 12, "dezembro": 12,
     "dicembre": 12, "desember": 12, "des": 12,
-    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7, "август": 8,
-    "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
+    "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7,
+    "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
 }  # fmt: skip
 
 _NUMERIC = re.compile(
@@ -57,10 +57,14 @@ _NUMERIC = re.compile(
 _COMPACT = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(\d{2})(\d{2})(?:T(\d{2})(\d{2}))?(?!\d)")
 _CJK = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _WORD_MONTH = r"([^\W\d_]{3,10})\.?"
-_DAY_MONTH_YEAR = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+(?:de\s+)?{_WORD_MONTH},?\s+(?:de\s+)?(\d{{4}})(?!\d)")
+_DAY_MONTH_YEAR = re.compile(
+    rf"(?<!\d)(\d{{1,2}})\.?\s+(?:de\s+)?{_WORD_MONTH},?\s+(?:de\s+)?(\d{{4}})(?!\d)"
+)
 _MONTH_DAY_YEAR = re.compile(rf"{_WORD_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})(?!\d)")
 _DOTTED = re.compile(r"(?<!\d)(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
-_NOT_PUBLISHED = re.compile(r"modif|updat|expir|valid|revis|crawl|index|last|review|birth|event|start|end")
+_NOT_PUBLISHED = re.compile(
+    r"modif|updat|expir|valid|revis|crawl|index|last|review|birth|event|start|end"
+)
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-]?(\d{2})[/-]?(\d{2})(?:/|[-_]|\.html?|$)")
 
 
@@ -83,11 +87,15 @@ def _parse_numeric(text: str) -> tuple[date, datetime | None] | None:
     if day is None or len(groups) < 6 or not groups[5] or groups[3] is None:
         return (day, None) if day else None
     offset = groups[5].replace(":", "")
-    zone = timezone.utc if offset == "Z" else timezone(
-        timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * (1 if offset[0] == "+" else -1)
-    )
-    moment = datetime(day.year, day.month, day.day, int(groups[3]) % 24, int(groups[4]) % 60, tzinfo=zone)
-    return day, moment
+    zone = UTC if offset == "Z" else _zone(offset)
+    hour, minute = int(groups[3]) % 24, int(groups[4]) % 60
+    return day, datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+
+def _zone(offset: str) -> timezone:
+    """The fixed zone of a UTC offset written +hhmm or -hhmm."""
+    sign = 1 if offset[0] == "+" else -1
+    return timezone(timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign)
 
 
 def _parse_words(text: str) -> tuple[date, datetime | None] | None:
@@ -99,8 +107,8 @@ def _parse_words(text: str) -> tuple[date, datetime | None] | None:
             day = _date(groups[order[0]], month, groups[order[2]]) if month else None
             if day:
                 return day, None
-    match = _DOTTED.search(text)
-    day = _date(match.group(3), match.group(2), match.group(1)) if match else None
+    dotted = _DOTTED.search(text)
+    day = _date(dotted.group(3), dotted.group(2), dotted.group(1)) if dotted else None
     return (day, None) if day else None
 
 
@@ -128,7 +136,7 @@ def not_after(found: tuple[date, datetime | None], fetched: datetime) -> bool:
     day, moment = found
     if moment is not None:
         return moment <= fetched
-    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - LATEST_OFFSET
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) - LATEST_OFFSET
     return start <= fetched
 
 
@@ -147,7 +155,12 @@ def published(signals: Signals, url: str, text: str, fetched: datetime) -> str |
     publisher's local day, where a declared UTC timestamp may already be the next day."""
     declared = first_valid(_declared(signals), fetched)
     shown = first_valid(signals.shown_dates, fetched)
-    if declared and shown and abs((shown - declared).days) <= 1 and shown != _modified(signals, fetched):
+    if (
+        declared
+        and shown
+        and abs((shown - declared).days) <= 1
+        and shown != _modified(signals, fetched)
+    ):
         return shown.isoformat()
     later = [_url_date(url), signals.header_text, text[:TEXT_SCAN_CHARS]]
     found = declared or shown or first_valid(later, fetched)

@@ -2,7 +2,8 @@
 
 Charset precedence for bytes: byte-order mark, strict UTF-8 (valid UTF-8 is almost never an
 accident, and pages often declare a legacy charset they don't use), the HTTP Content-Type
-charset, the `<meta>` charset, then detection. Binary payloads and declared non-HTML types are refused.
+charset, the `<meta>` charset, then detection. Binary payloads and declared non-HTML types are
+refused.
 """
 
 from __future__ import annotations
@@ -73,11 +74,17 @@ def decompress(body: bytes, headers: dict[str, str], max_bytes: int) -> bytes:
         size = codec.decompress_into(body, out)
     except cramjam.DecompressionError as exc:
         if "whole buffer" in str(exc):
-            raise PageError(Reason.DECOMPRESSED_TOO_LARGE, f"{encoding} body inflates past {max_bytes} bytes") from None
+            raise _inflates_past(encoding, max_bytes) from None
         raise PageError(Reason.UNDECODABLE, f"{encoding} body is corrupt") from None
     if size > max_bytes:
-        raise PageError(Reason.DECOMPRESSED_TOO_LARGE, f"{encoding} body inflates past {max_bytes} bytes")
+        raise _inflates_past(encoding, max_bytes)
     return bytes(out[:size])
+
+
+def _inflates_past(encoding: str, max_bytes: int) -> PageError:
+    """The refusal of a compressed body that is larger than `max_bytes` once inflated."""
+    detail = f"{encoding} body inflates past {max_bytes} bytes"
+    return PageError(Reason.DECOMPRESSED_TOO_LARGE, detail)
 
 
 def check_content_type(headers: dict[str, str]) -> None:
@@ -108,15 +115,15 @@ def decode_body(body: bytes, headers: dict[str, str]) -> str:
         return body.decode("utf-8")  # valid UTF-8 beats a declared legacy charset
     except UnicodeDecodeError:
         pass
-    for declared in _declared_charsets(body, headers):
-        text = _decode(body, declared)
+    for charset in _declared_charsets(body, headers):
+        text = _decode(body, charset)
         if text is not None:
             return text
     best = from_bytes(body[:DETECT_BYTES]).best()
-    encoding = None if best is None else best.encoding
-    if encoding in WESTERN_DOS_CODEPAGES and _decode(body, "cp1252") is not None:
-        encoding = "cp1252"  # what the page almost surely is: the web's default fallback
-    text = None if encoding is None else _decode(body, encoding)
+    detected = None if best is None else best.encoding
+    if detected in WESTERN_DOS_CODEPAGES and _decode(body, "cp1252") is not None:
+        detected = "cp1252"  # what the page almost surely is: the web's default fallback
+    text = None if detected is None else _decode(body, detected)
     if text is None:
         raise PageError(Reason.UNDECODABLE, "body is in no recognizable text encoding")
     return text

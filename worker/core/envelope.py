@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from worker.errors import PageError, Reason
@@ -41,8 +41,8 @@ def parse_raw_page(obj: Any) -> RawPage:
 def iso_utc(moment: datetime) -> str:
     """Format a datetime as ISO-8601 in UTC with a `Z` suffix."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    text = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
 
 

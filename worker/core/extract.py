@@ -59,7 +59,8 @@ CHROME_TAGS = (
 )  # fmt: skip
 """Navigation, sidebars, footers, controls and media: trafilatura deletes them anyway."""
 SIGNAL_TAGS = ("script", "noscript", "link", "meta", "img", "picture", "source", "figure")
-"""Text-free elements our metadata readers need; deleted after reading (comments and images are off)."""
+"""Text-free elements our metadata readers need; deleted after reading (comments and images
+are off)."""
 
 
 def strip_chrome(tree: HtmlElement) -> None:
@@ -68,12 +69,12 @@ def strip_chrome(tree: HtmlElement) -> None:
 
 
 def strip(tree: HtmlElement) -> None:
-    """Delete every element trafilatura would delete or ignore anyway: its tree walks get shorter."""
+    """Delete every element trafilatura would delete or ignore anyway (shorter tree walks)."""
     etree.strip_elements(tree, *CHROME_TAGS, *SIGNAL_TAGS, etree.Comment, with_tail=False)
 
 
 def main_text(tree: HtmlElement, url: str) -> str:
-    """The page's main text, one paragraph a line ('' when there is none); the tree is not changed."""
+    """The page's main text, one paragraph a line ('' if there is none); leaves the tree as is."""
     text = _extract(tree, url, fast=True, precision=True)
     if len(text) < FULL_CASCADE_BELOW_CHARS:
         text = max(text, _extract(tree, url, fast=False, precision=True), key=len)

@@ -68,64 +68,81 @@ class Verdict:
     why: str
 
 
-def classify(signals: Signals, url: str, status: int | None, paragraphs: list[str], rules: PageRules) -> Verdict:
-    """The page type, first matching rule wins: error, homepage, listing, paywall, other, article."""
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What the rules look at: the page's signals, URL, HTTP status and extracted text."""
+
+    signals: Signals
+    url: str
+    status: int | None
+    paragraphs: list[str]
+    words: int
+
+
+def classify(
+    signals: Signals, url: str, status: int | None, paragraphs: list[str], rules: PageRules
+) -> Verdict:
+    """The page type the first matching rule gives (error, homepage, listing...), else article."""
     words = sum(len(p.split()) for p in paragraphs)
+    page = _Page(signals, url, status, paragraphs, words)
     for rule in (_error, _homepage, _listing, _paywall, _other):
-        verdict = rule(signals, url, status, paragraphs, words, rules)
+        verdict = rule(page, rules)
         if verdict is not None:
             return verdict
     return Verdict("article", "")
 
 
-def _error(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+def _error(page: _Page, rules: PageRules) -> Verdict | None:
     """HTTP error status, or a soft 404: an error title and little text."""
-    if status is not None and status >= 400:
-        return Verdict("error", f"HTTP status {status}")
-    title = " ".join(t for t in (signals.title_tag, *signals.h1[:1]) if t)
-    if words < rules.short_text_words and ERROR_TITLE.search(title):
-        return Verdict("error", f"error title {title[:80]!r} and {words} words of text")
+    if page.status is not None and page.status >= 400:
+        return Verdict("error", f"HTTP status {page.status}")
+    title = " ".join(t for t in (page.signals.title_tag, *page.signals.h1[:1]) if t)
+    if page.words < rules.short_text_words and ERROR_TITLE.search(title):
+        return Verdict("error", f"error title {title[:80]!r} and {page.words} words of text")
     return None
 
 
-def _homepage(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+def _homepage(page: _Page, rules: PageRules) -> Verdict | None:
     """The site's root (or a language root) without a query."""
-    parts = urlsplit(url)
+    parts = urlsplit(page.url)
     if not parts.query and HOME_PATH.match(parts.path or "/"):
         return Verdict("homepage", f"URL path {parts.path or '/'!r}")
     return None
 
 
-def _listing(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+def _listing(page: _Page, rules: PageRules) -> Verdict | None:
     """Declared collection, a tag/category URL without article markup, or a text of link titles."""
+    signals, paragraphs = page.signals, page.paragraphs
     declared = set().union(*(types_of(o) for o in signals.jsonld)) if signals.jsonld else set()
     article = has_article_markup(signals)
     if declared & LISTING_TYPES and not article:
         return Verdict("listing", f"JSON-LD type {sorted(declared & LISTING_TYPES)[0]}")
-    segments = {s.lower() for s in urlsplit(url).path.split("/") if s}
+    segments = {s.lower() for s in urlsplit(page.url).path.split("/") if s}
     if segments & LISTING_SEGMENTS and not article:
-        return Verdict("listing", f"URL segment {sorted(segments & LISTING_SEGMENTS)[0]!r} and no article markup")
+        segment = sorted(segments & LISTING_SEGMENTS)[0]
+        return Verdict("listing", f"URL segment {segment!r} and no article markup")
     share = link_share(paragraphs, signals.link_texts)
     if len(paragraphs) >= 5 and share >= rules.listing_link_share:
         return Verdict("listing", f"{share:.0%} of {len(paragraphs)} paragraphs are link titles")
     return None
 
 
-def _paywall(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
+def _paywall(page: _Page, rules: PageRules) -> Verdict | None:
     """A short text on a page declared not free, or ending in a subscription prompt."""
+    words = page.words
     if words >= rules.short_text_words:
         return None
-    if any(str(o.get("isAccessibleForFree")).lower() == "false" for o in signals.jsonld):
+    if any(str(o.get("isAccessibleForFree")).lower() == "false" for o in page.signals.jsonld):
         return Verdict("paywall", f"isAccessibleForFree false and {words} words of text")
-    if paragraphs and PAYWALL_TEXT.search(" ".join(paragraphs[-2:])):
+    if page.paragraphs and PAYWALL_TEXT.search(" ".join(page.paragraphs[-2:])):
         return Verdict("paywall", f"subscription prompt and {words} words of text")
     return None
 
 
-def _other(signals: Signals, url: str, status: int | None, paragraphs: list[str], words: int, rules: PageRules) -> Verdict | None:
-    """A page declaring a non-article og:type (video, product, profile...) and no article markup."""
-    og_type = (signals.first_meta("og:type") or "").lower()
-    if og_type.startswith(OTHER_OG_TYPES) and not signals.articles():
+def _other(page: _Page, rules: PageRules) -> Verdict | None:
+    """A page declaring a non-article og:type (video, product...) and no article markup."""
+    og_type = (page.signals.first_meta("og:type") or "").lower()
+    if og_type.startswith(OTHER_OG_TYPES) and not page.signals.articles():
         return Verdict("other", f"og:type {og_type!r}")
     return None
 

@@ -32,7 +32,7 @@ class IdempotentProducer(faust_aiokafka.Producer):
         """faust's flush (its buffer, then aiokafka's), bounded by the send timeout."""
         try:
             await asyncio.wait_for(super().flush(), self.send_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             exits.output_failed(TimeoutError(f"producer flush took over {self.send_timeout_s:g} s"))
 
 

@@ -193,7 +193,8 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             return  # revoked meanwhile: the next owner starts from the commit
         self._dropped[tp] = max(offset, self._dropped.get(tp, -1))
 
-    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+    # getmany and _wait_next_records override faust's methods: `timeout` is faust's name
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:  # noqa: ASYNC109
         """faust's getmany, keeping a weak reference to every message it delivers (see `lost`)."""
         try:
             async for tp, message in super().getmany(timeout):
@@ -221,7 +222,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """faust's guess that offsets it did not deliver do not exist: ignored."""
 
-    async def _wait_next_records(self, timeout: float) -> Any:
+    async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109
         seeks = self._fetches.seeks
         records, active_partitions = await super()._wait_next_records(timeout)
         offsets = {
@@ -233,7 +234,9 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         for tp, fetched in offsets.items():
             if fetched:
                 self._fetched_upto[tp] = max(fetched[-1], self._fetched_upto.get(tp, -1))
-                self._acked[tp]  # noqa: B018 (defaultdict: faust's commit visits the partitions in _acked)
+                # a defaultdict: reading the entry creates it, and faust's commit visits
+                # every partition in _acked
+                self._acked[tp]
         for tp, gaps in self._fetches.fetched(seeks, offsets).items():
             log.info("offsets %s of %s do not exist (compaction or transaction markers)", gaps, tp)
             self._gap[tp].extend(gaps)
@@ -319,7 +322,9 @@ class SettlingConsumer(faust_aiokafka.Consumer):
             return
         self._refetched[tp] = (offset, now)
         self._dropped.pop(tp, None)  # those drops are fetched again now
-        log.warning("offset %s of %s holds the commit back (%s); fetching again from it", offset, tp, why)
+        log.warning(
+            "offset %s of %s holds the commit back (%s); fetching again from it", offset, tp, why
+        )
         self._fetches.seek(tp, offset)
         self._fetched_upto.pop(tp, None)
         try:

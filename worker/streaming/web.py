@@ -27,7 +27,10 @@ UNKNOWN_TOPIC = UnknownTopicOrPartitionError.errno
 
 
 class Probe:
-    """Reads the whole group's offsets and assignment through clients of its own (a stuck consumer can't)."""
+    """Reads the whole group's offsets and assignment itself (a stuck consumer cannot).
+
+    It has a consumer and an admin client of its own, not the app's.
+    """
 
     def __init__(self, app: faust.App, settings: Settings, clock: ProgressClock) -> None:
         self.app, self.settings, self.clock = app, settings, clock
@@ -69,12 +72,15 @@ class Probe:
         described = {t["topic"]: t for t in await admin.describe_topics(self.topics)}
         missing = [name for name in self.topics if described[name]["error_code"] == UNKNOWN_TOPIC]
         found = {name: t["partitions"] for name, t in described.items() if name not in missing}
-        if any(not parts for parts in found.values()):
-            raise KafkaError(f"no partition metadata for {sorted(n for n, p in found.items() if not p)}")
+        empty = sorted(name for name, parts in found.items() if not parts)
+        if empty:
+            raise KafkaError(f"no partition metadata for {empty}")
         tps = [TopicPartition(name, p["partition"]) for name, parts in found.items() for p in parts]
         end = await consumer.end_offsets(tps) if tps else {}
         offsets = await admin.list_consumer_group_offsets(self.settings.app_id)
-        committed = {tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset >= 0}
+        committed = {
+            tp: meta.offset for tp, meta in offsets.items() if meta is not None and meta.offset >= 0
+        }
         fresh = [tp for tp in tps if tp not in committed]
         start = await consumer.beginning_offsets(fresh) if fresh else {}
         [group] = await admin.describe_consumer_groups([self.settings.app_id])
@@ -89,9 +95,11 @@ class Probe:
         )
 
     async def close(self) -> None:
+        """Stop the probe's own clients, if started."""
         if self._clients is not None:
-            for client in self._clients:
-                await client.stop() if isinstance(client, AIOKafkaConsumer) else await client.close()
+            consumer, admin = self._clients
+            await consumer.stop()
+            await admin.close()
 
 
 def _partitions(offsets: Mapping[Any, int]) -> dict[Partition, int]:
@@ -124,7 +132,8 @@ def register(app: faust.App, settings: Settings, clock: ProgressClock) -> Probe:
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         ready = probe.reachable and bool(app.consumer.assignment()) and not app.rebalancing
-        return web.json({"ready": ready, "broker_reachable": probe.reachable}, status=200 if ready else 503)
+        status = 200 if ready else 503
+        return web.json({"ready": ready, "broker_reachable": probe.reachable}, status=status)
 
     @app.page("/metrics")
     async def prometheus(web: Any, request: Any) -> Any:
