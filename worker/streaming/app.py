@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -48,8 +48,9 @@ class IngestApp(faust.App):
 
     send_timeout_s: float = 30.0
 
-    def _new_producer(self) -> Any:
-        producer = super()._new_producer()
+    def _new_producer(self) -> IdempotentProducer:
+        # IngestTransport makes every producer of the app an IdempotentProducer
+        producer = cast(IdempotentProducer, super()._new_producer())
         producer.send_timeout_s = self.send_timeout_s
         return producer
 

@@ -35,7 +35,7 @@ import time
 import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator, Hashable, Iterable, Mapping, Set
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 Gap = tuple[int, int]  # offsets [start, end) that the broker skipped
 REFETCH_RETRY_S = 5.0  # a refetched offset still unsettled after this is fetched again
+K = TypeVar("K", bound=Hashable)  # a partition: faust's TP (tests use any hashable key)
 
 
 def fetch_gaps(expected: int | None, offsets: Iterable[int]) -> tuple[list[Gap], int | None]:
@@ -89,7 +90,7 @@ def lost(start: int, fetched_upto: int | None, held_by_faust: bool) -> bool:
     return fetched_upto is not None and fetched_upto >= start and not held_by_faust
 
 
-class FetchTracker:
+class FetchTracker(Generic[K]):
     """Where aiokafka's fetch position is known to be, per partition, so a jump is a real gap.
 
     The position is known after a seek until a fetch overlaps another seek: a batch fetched
@@ -99,13 +100,13 @@ class FetchTracker:
     """
 
     def __init__(self) -> None:
-        self.next: dict[Hashable, int] = {}  # the offset the next batch must start at
-        self._sought: dict[Hashable, int] = {}
-        self._unknown: set[Hashable] = set()  # fetched during a seek of every partition
+        self.next: dict[K, int] = {}  # the offset the next batch must start at
+        self._sought: dict[K, int] = {}
+        self._unknown: set[K] = set()  # fetched during a seek of every partition
         self.seeks = 0  # seeks begun; a fetch compares it before and after
         self._seeking = 0
 
-    def seek(self, tp: Hashable, offset: int) -> None:
+    def seek(self, tp: K, offset: int) -> None:
         """One partition is sought to `offset`."""
         self.seeks += 1
         self._sought[tp] = self.next[tp] = offset
@@ -119,7 +120,7 @@ class FetchTracker:
         self._sought.clear()
         self._unknown.clear()
 
-    def end_seek_all(self, positions: Mapping[Hashable, int]) -> None:
+    def end_seek_all(self, positions: Mapping[K, int]) -> None:
         """The seek of every partition is done: they are at `positions`."""
         self._seeking -= 1
         for tp, offset in positions.items():
@@ -127,17 +128,15 @@ class FetchTracker:
             if tp not in self._unknown:  # nothing fetched for it while seeking
                 self.next[tp] = offset
 
-    def forget(self, tp: Hashable) -> None:
+    def forget(self, tp: K) -> None:
         """The partition is no longer ours."""
         self.next.pop(tp, None)
         self._sought.pop(tp, None)
 
-    def fetched(
-        self, seeks_before: int, batches: Mapping[Hashable, list[int]]
-    ) -> dict[Hashable, list[Gap]]:
+    def fetched(self, seeks_before: int, batches: Mapping[K, list[int]]) -> dict[K, list[Gap]]:
         """Record a fetch that began when `seeks` was `seeks_before`; return its gaps."""
         overlapped = seeks_before != self.seeks or self._seeking > 0
-        found: dict[Hashable, list[Gap]] = {}
+        found: dict[K, list[Gap]] = {}
         for tp, offsets in batches.items():
             expected = self.next.get(tp)
             if overlapped:
@@ -154,10 +153,10 @@ class FetchTracker:
         return found
 
 
-class _Unread(dict):  # type: ignore[type-arg]
+class _Unread(dict[TP, int | None]):
     """faust's per-partition "read offset", always unknown, so it never drops a redelivery."""
 
-    def __getitem__(self, key: Any) -> None:
+    def __getitem__(self, key: TP) -> None:
         return None
 
 
@@ -169,7 +168,7 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         self._read_offset = _Unread()
         self._gap = defaultdict(list)  # TP -> [Gap], from the fetched batches only
         self._start: dict[TP, int] = {}  # where each assigned partition's consumption started
-        self._fetches = FetchTracker()
+        self._fetches: FetchTracker[TP] = FetchTracker()
         self._dropped: dict[TP, int] = {}  # highest offset faust dropped, per partition
         self._fetched_upto: dict[TP, int] = {}  # highest offset aiokafka returned since a seek
         self._batch: dict[TP, set[int]] = {}  # offsets of the batch getmany is delivering

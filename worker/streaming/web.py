@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -19,6 +19,7 @@ from worker.health import Observation, Partition, ProgressClock, ProgressTracker
 from worker.security import client_options
 from worker.settings import Settings
 from worker.streaming import exits
+from worker.streaming.offsets import SettlingConsumer
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Probe:
         fresh = [tp for tp in tps if tp not in committed]
         start = await consumer.beginning_offsets(fresh) if fresh else {}
         [group] = await admin.describe_consumer_groups([self.settings.app_id])
-        app_consumer = self.app.consumer
+        app_consumer = cast(SettlingConsumer, self.app.consumer)  # see app.IngestTransport
         return Observation(
             end=_partitions(end),
             committed=_partitions(committed),
