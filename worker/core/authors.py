@@ -13,11 +13,12 @@ from worker.core.dates import MONTHS
 from worker.core.signals import Signals, normalized, types_of
 
 MAX_AUTHORS = 10
+ORGANIZATION_TYPES = frozenset({"organization", "newsmediaorganization"})
 MAX_NAME_WORDS = 5
 MAX_NAME_CHARS = 60
 AUTHOR_METAS = (
-    "author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
-    "byl", "citation_author", "twitter:creator:name", "cxenseparse:author",
+    "author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
+    "dcterms.creator", "byl", "citation_author", "twitter:creator:name", "cxenseparse:author",
 )  # fmt: skip
 
 NOT_NAMES = frozenset(
@@ -37,8 +38,9 @@ AGENCIES = frozenset(
     ap afp reuters dpa ansa efe xinhua tass ria upi pti ians ani bernama antara yonhap kyodo anp
     apa belga lusa epa kna bloomberg
     """.split()
-) | {"associated press", "agence france-presse", "agence france presse", "press trust of india",
-     "thomson reuters", "the associated press", "ria novosti", "kyodo news", "yonhap news"}  # fmt: skip
+) | {"associated press", "agence france-presse", "agence france presse",
+     "press trust of india", "thomson reuters", "the associated press", "ria novosti",
+     "kyodo news", "yonhap news"}  # fmt: skip
 
 _PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|text|story|words|photos?)\s+by|by|von|par|por|oleh|di|door|"
@@ -46,7 +48,8 @@ _PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SPLIT = re.compile(
-    r"\s*(?:[,;|·•/]|(?<=\w\w)\.\s|\s(?:and|und|et|y|e|dan|и|en|och|og|ve)\s|&|\+)\s*", re.IGNORECASE
+    r"\s*(?:[,;|·•/]|(?<=\w\w)\.\s|\s(?:and|und|et|y|e|dan|и|en|och|og|ve)\s|&|\+)\s*",
+    re.IGNORECASE,
 )
 WEEKDAYS = (
     "monday tuesday wednesday thursday friday saturday sunday senin selasa rabu kamis jumat sabtu "
@@ -56,7 +59,10 @@ WEEKDAYS = (
     "вторник среда четверг пятница суббота воскресенье"
 ).split()
 _DATE_START = re.compile(
-    r"\b(?:" + "|".join(WEEKDAYS) + r")\b|\b(?:" + "|".join(k for k in MONTHS if len(k) >= 3)
+    r"\b(?:"
+    + "|".join(WEEKDAYS)
+    + r")\b|\b(?:"
+    + "|".join(k for k in MONTHS if len(k) >= 3)
     + r")\.?\s+\d|\d|\b(?:updated|published|posted|on)\s+\S*\s*\d",
     re.IGNORECASE,
 )
@@ -83,7 +89,8 @@ def _sources(signals: Signals) -> list[list[str]]:
     """Raw author strings per declared source, best source first."""
     from_jsonld: list[str] = []
     for article in signals.articles():
-        from_jsonld += _jsonld_people(article.get("author")) + _jsonld_people(article.get("creator"))
+        from_jsonld += _jsonld_people(article.get("author"))
+        from_jsonld += _jsonld_people(article.get("creator"))
     metas = [v for name in AUTHOR_METAS for v in signals.meta.get(name, [])]
     microdata = signals.itemprops.get("author", []) + signals.itemprops.get("creator", [])
     return [from_jsonld, metas, microdata]
@@ -92,11 +99,11 @@ def _sources(signals: Signals) -> list[list[str]]:
 def _jsonld_people(value: Any) -> list[str]:
     """Names of JSON-LD authors that are not organizations."""
     items = value if isinstance(value, list) else [value]
-    names = []
+    names: list[Any] = []
     for item in items:
         if isinstance(item, str):
             names.append(item)
-        elif isinstance(item, dict) and not types_of(item) & {"organization", "newsmediaorganization"}:
+        elif isinstance(item, dict) and not types_of(item) & ORGANIZATION_TYPES:
             name = item.get("name")
             names += name if isinstance(name, list) else [name]
     return [n for n in names if isinstance(n, str)]
@@ -108,7 +115,11 @@ def _names(candidates: list[str], excluded: set[str]) -> list[str]:
     for raw in candidates:
         for part in split_byline(raw):
             name = clean_name(part)
-            if name and is_name(name, excluded) and not any(name.casefold().startswith(f.casefold()) for f in found):
+            if (
+                name
+                and is_name(name, excluded)
+                and not any(name.casefold().startswith(f.casefold()) for f in found)
+            ):
                 found.append(name)
     return found
 
@@ -136,7 +147,11 @@ def is_name(name: str, excluded: set[str]) -> bool:
     if len(name) > MAX_NAME_CHARS or _NOT_NAME_CHARS.search(name):
         return False
     key = normalized(name)
-    if key in excluded or key in AGENCIES or any(key and key in e for e in excluded if len(key) > 5):
+    if (
+        key in excluded
+        or key in AGENCIES
+        or any(key and key in e for e in excluded if len(key) > 5)
+    ):
         return False
     if _CJK.match(name):
         return True

@@ -42,7 +42,9 @@ _LABEL = re.compile(
     r"^\W{0,3}(?:" + "|".join(phrases.LABELS) + r")\s*(?::|：|»|›|→|\s[-–—]\s|\.\.\.|…)", _FLAGS
 )
 _CREDIT_START = re.compile(
-    r"^\W{0,2}(?:" + "|".join(phrases.CREDIT_WORDS) + r")\b\s*(?::|：|/|©|by\b|credits?\b|courtesy\b|via\b|\|)",
+    r"^\W{0,2}(?:"
+    + "|".join(phrases.CREDIT_WORDS)
+    + r")\b\s*(?::|：|/|©|by\b|credits?\b|courtesy\b|via\b|\|)",
     _FLAGS,
 )
 _CREDIT_NAMED = re.compile(r"^(?i:foto|photo|bild|фото|gambar)\s+[A-ZÀ-ÖØ-ÞА-Я]")
@@ -50,13 +52,19 @@ _AGENCY_CREDIT = re.compile(r"(?:" + "|".join(phrases.PHOTO_AGENCIES) + r")", _F
 _WIRE_CREDIT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.WIRE_CREDITS) + r")\b", _FLAGS)
 _CONTRIBUTED = re.compile(r"contributed (?:reporting|to this (?:report|story|article))", _FLAGS)
 _PROMPT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.PROMPTS) + r")", _FLAGS)
-_PROMPT_TOPIC = re.compile(r"newsletter|inbox|twitter|facebook|instagram|tiktok|youtube|linkedin|@", _FLAGS)
-_FILE_NAME = re.compile(r"^[\w\-.()%+ ]{1,150}\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|svg|heic)$", _FLAGS)
+_PROMPT_TOPIC = re.compile(
+    r"newsletter|inbox|twitter|facebook|instagram|tiktok|youtube|linkedin|@", _FLAGS
+)
+_FILE_NAME = re.compile(
+    r"^[\w\-.()%+ ]{1,150}\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|svg|heic)$", _FLAGS
+)
 _SEPARATOR = re.compile(r"^[\s\-|=_*~•·.:#+/\\]*$")
 _DATELINE = re.compile(r"^[\w\s.,:/-]*$")
 _SHORTCODE = re.compile(r"^\[(\w+)\b[^\]]*\].*\[/\1\]$")
 _TIMESTAMP = re.compile(
-    r"^\W{0,2}(?:" + "|".join(phrases.TIMESTAMP_WORDS) + r")\b[\s:,]*(?:on|at|am|em|el|le|il|pada)?\s*"
+    r"^\W{0,2}(?:"
+    + "|".join(phrases.TIMESTAMP_WORDS)
+    + r")\b[\s:,]*(?:on|at|am|em|el|le|il|pada)?\s*"
     r"[\w\s.,/:-]{0,40}?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?[\w\s.,()]{0,20}$",
     _FLAGS,
 )
@@ -82,7 +90,9 @@ class Context:
 
 def context(titles: set[str], labels: set[str], captions: set[str]) -> Context:
     """A Context from raw strings (keys are computed here)."""
-    return Context(*(frozenset(k for k in map(key, group) if k) for group in (titles, labels, captions)))
+    return Context(
+        *(frozenset(k for k in map(key, group) if k) for group in (titles, labels, captions))
+    )
 
 
 def clean(paragraphs: list[str], page: Context) -> list[str]:
@@ -119,7 +129,11 @@ def _is_header(paragraph: str, page: Context) -> bool:
     words = paragraph_key.split()
     if len(words) <= 8 and words and words[0] in ("by", "von", "oleh", "por", "par", "di"):
         return any(label in paragraph_key for label in page.labels)
-    return len(words) <= MAX_DATELINE_WORDS and _DATELINE.match(paragraph) is not None and parse_date(paragraph) is not None
+    return (
+        len(words) <= MAX_DATELINE_WORDS
+        and _DATELINE.match(paragraph) is not None
+        and parse_date(paragraph) is not None
+    )
 
 
 def is_chrome(paragraph: str) -> bool:

@@ -7,6 +7,7 @@ Structured data first (JSON-LD, then Open Graph and other `<meta>`), visible mar
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -70,7 +71,9 @@ def _site_candidates(signals: Signals) -> list[str]:
     names += [signals.first_meta("og:site_name")]
     names += [_name(a.get("publisher")) for a in signals.articles()]
     names += [_name(o) for o in signals.jsonld if types_of(o) & SITE_TYPES - {"website"}]
-    return [_untagged(n) for n in names if n and 1 < len(n) <= MAX_SITE_NAME_CHARS and not _is_url(n)]
+    return [
+        _untagged(n) for n in names if n and 1 < len(n) <= MAX_SITE_NAME_CHARS and not _is_url(n)
+    ]
 
 
 def _name(obj: Any) -> str | None:
@@ -109,7 +112,9 @@ def _host_label(url: str) -> str | None:
     return _site_key(host).split(".")[0] or None
 
 
-def split_title(title: str, site_names: list[str], url: str, loose: bool = False) -> tuple[str, str | None]:
+def split_title(
+    title: str, site_names: list[str], url: str, loose: bool = False
+) -> tuple[str, str | None]:
     """(headline, site affix or None): drop a leading or trailing site name from a page title.
 
     A part that is a known site name or the host name is an affix; so is a short last part
@@ -157,9 +162,9 @@ def title(signals: Signals, site: str | None, url: str) -> str | None:
             found = headline
             break
     headings = [h for h in signals.h1 if len(h.split()) >= 2 and not _is_site(h, names, url)]
-    if len(headings) == 1 and (len(signals.h1) == 1 or found is None):
-        if found is None or _related(headings[0], found):
-            return headings[0]
+    one_heading = len(headings) == 1 and (len(signals.h1) == 1 or found is None)
+    if one_heading and (found is None or _related(headings[0], found)):
+        return headings[0]
     return next((h for h in headings if _same_title(h, found)), found)
 
 
@@ -175,7 +180,11 @@ def _related(heading: str, title_: str) -> bool:
 def _title_sources(signals: Signals) -> list[str]:
     """Declared titles, best first."""
     sources = [jsonld_text(article_field(signals, "headline"))]
-    sources += [signals.first_meta("og:title"), signals.first_meta("twitter:title"), signals.title_tag]
+    sources += [
+        signals.first_meta("og:title"),
+        signals.first_meta("twitter:title"),
+        signals.title_tag,
+    ]
     return [s for s in sources if s]
 
 
@@ -262,7 +271,7 @@ def _absolute(src: str | None, url: str) -> str | None:
     return absolute if absolute.startswith(("http://", "https://")) else None
 
 
-def canonical_url(signals: Signals, url: str, canonicalize: Any) -> str:
+def canonical_url(signals: Signals, url: str, canonicalize: Callable[[str], str]) -> str:
     """rel=canonical or og:url when on the page's own site and not its home page, else the
     page URL; either way in our canonical form (`canonicalize`)."""
     own = canonicalize(url)

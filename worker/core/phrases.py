@@ -9,9 +9,10 @@ from __future__ import annotations
 
 CHROME_LINES = """
 read more|read more about|continue reading|keep reading|read the full story|read full article
-advertisement|advertisements|ad|ads|sponsored|sponsored content|paid content|promoted|partner content
-related|related articles|related article|related posts|related stories|related news|related content
-related coverage|related topics|related reading|recommended|recommended for you|recommended stories
+advertisement|advertisements|ad|ads|sponsored|sponsored content|paid content|promoted
+partner content|related|related articles|related article|related posts|related stories
+related news|related content|related coverage|related topics|related reading|recommended
+recommended for you|recommended stories
 recommended articles|you may also like|you might also like|you may be interested in|more stories
 more news|more|also|also read|see also|see more|most popular|most read|most viewed|trending
 trending now|top stories|latest news|latest|editor's picks|news|share|share this|share this article
@@ -35,8 +36,10 @@ tell us what you think...|what do you think?|let us know in the comments|save|sa
 bookmark|gift article|reprints|report an error|contact us|you may also like...|more:|also:
 baca juga|baca selengkapnya|selengkapnya|simak juga|lihat juga|berita terkait|artikel terkait
 iklan|bagikan|bagikan artikel|komentar|tinggalkan balasan|tinggalkan komentar|kembali ke atas
-alamat email anda tidak akan dipublikasikan|alamat email anda tidak akan dipublikasikan. ruas yang wajib ditandai *
-sumber|berita|terpopuler|berita terpopuler|terkini|berita terkini|tonton juga|scroll untuk melanjutkan
+alamat email anda tidak akan dipublikasikan
+alamat email anda tidak akan dipublikasikan. ruas yang wajib ditandai *
+sumber|berita|terpopuler|berita terpopuler|terkini|berita terkini|tonton juga
+scroll untuk melanjutkan
 weiterlesen|mehr lesen|mehr zum thema|lesen sie auch|lesen sie mehr|auch interessant
 das könnte sie auch interessieren|anzeige|werbung|teilen|artikel teilen|kommentare
 kommentar schreiben|schreibe einen kommentar|hinterlasse einen kommentar|nach oben|zurück nach oben
@@ -120,8 +123,9 @@ WIRE_CREDITS = [
 """Wire-service credit lines ('Reporting by ...; Editing by ...')."""
 
 PROMPTS = [
-    r"sign up", r"subscribe", r"get (?:the|our)\b", r"start your day", r"like this (?:story|article)",
-    r"enjoyed this", r"want more", r"have a tip", r"got a tip", r"do you have a (?:story|tip)",
+    r"sign up", r"subscribe", r"get (?:the|our)\b", r"start your day",
+    r"like this (?:story|article)", r"enjoyed this", r"want more", r"have a tip", r"got a tip",
+    r"do you have a (?:story|tip)",
     r"follow (?:us|[^.!?]{1,60}?) on", r"don'?t forget to (?:follow|subscribe|share)",
     r"for more (?:news|stories|updates)", r"download (?:our|the) app",
 ]  # fmt: skip

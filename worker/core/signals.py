@@ -36,9 +36,13 @@ _MARKED_CLASS = re.compile("byline|author|caption|credit|date|time|publish|poste
 MAX_DATE_TEXT_CHARS = 100
 MAX_HEADER_CHARS = 1500
 _DIGIT = re.compile(r"\d")
-_UPDATED = re.compile(r"updat|modif|aktualisiert|atualizad|actualizad|mis à jour|aggiornat|обновл|diperbarui", re.I)
+_UPDATED = re.compile(
+    r"updat|modif|aktualisiert|atualizad|actualizad|mis à jour|aggiornat|обновл|diperbarui", re.I
+)
 _SPACE = re.compile(r"\s+")
-_JSON_COMMENT = re.compile(r"^\s*(?:<!--|/\*<!\[CDATA\[\*/|//<!\[CDATA\[)|(?:-->|/\*\]\]>\*/|//\]\]>)\s*$")
+_JSON_COMMENT = re.compile(
+    r"^\s*(?:<!--|/\*<!\[CDATA\[\*/|//<!\[CDATA\[)|(?:-->|/\*\]\]>\*/|//\]\]>)\s*$"
+)
 
 
 @dataclass(slots=True)
@@ -68,7 +72,8 @@ class Signals:
     figures: list[tuple[str, str, str]] = field(default_factory=list)
     """(src, alt, caption) of `<figure>` images."""
     app_shell: bool = False
-    """An empty app root element (id root, app, __next...) or a `<noscript>` asking for JavaScript."""
+    """An empty app root element (id root, app, __next...) or a `<noscript>` asking for
+    JavaScript."""
     link_texts: set[str] = field(default_factory=set)
     links_count: int = 0
 
@@ -150,9 +155,10 @@ def _visit_shown_date(element: _Element, shown: tuple[list[str], list[str], list
     if bucket == 2 and not re.search("date|time|meta", classes):
         return
     text = _clean(element.text_content())
-    if text and len(text) <= MAX_DATE_TEXT_CHARS and _DIGIT.search(text) and not _UPDATED.search(text):
-        if text not in shown[bucket]:
-            shown[bucket].append(text)
+    if not text or len(text) > MAX_DATE_TEXT_CHARS or text in shown[bucket]:
+        return
+    if _DIGIT.search(text) and not _UPDATED.search(text):
+        shown[bucket].append(text)
 
 
 def _header_text(heading: _Element) -> str:
@@ -207,7 +213,7 @@ def _visit_marked(element: _Element, signals: Signals) -> None:
     itemprop = (element.get("itemprop") or "").strip().lower()
     if itemprop:
         value = element.get("content") or element.get("datetime")
-        if value is None and len(element) == 0 or itemprop in ("author", "name"):
+        if (value is None and len(element) == 0) or itemprop in ("author", "name"):
             value = value or element.text_content()
         if value is not None and len(value) <= MAX_TEXT_CHARS:
             _append(signals.itemprops, itemprop, value)

@@ -67,7 +67,8 @@ def test_pointer_lines_with_a_label(line: str) -> None:
         "(Reporting by Greg Roumeliotis; Editing by Martin Howell)",
         "Reporting by Rodrigo Campos; additional reporting by Stephanie Kelly",
         "Keith Bradsher contributed reporting from Hong Kong.",
-        "Follow The New York Times Opinion section on Facebook, Twitter (@NYTopinion) and Instagram.",
+        "Follow The New York Times Opinion section on Facebook, Twitter (@NYTopinion) and "
+        "Instagram.",
         "Get the latest updates right in your inbox. Subscribe to NJ.com's newsletters.",
         "Like this story? Share it with a friend!",
         "Updated at 1:23 p.m.",
@@ -116,13 +117,24 @@ def test_a_long_paragraph_is_never_chrome() -> None:
 
 def test_clean_removes_the_repeated_headline_and_kicker() -> None:
     page = context({"Pasukan Ukraina keluar dari Kursk"}, {"Berita Dunia", "PortalBerita"}, set())
-    paragraphs = ["Internasional", "Pasukan Ukraina keluar dari Kursk", "Semua tentara telah keluar.", "Teks."]
+    paragraphs = [
+        "Internasional",
+        "Pasukan Ukraina keluar dari Kursk",
+        "Semua tentara telah keluar.",
+        "Teks.",
+    ]
     assert clean(paragraphs, page) == ["Semua tentara telah keluar.", "Teks."]
 
 
 def test_clean_keeps_a_headline_quoted_later_in_the_text() -> None:
     page = context({"Council approves barrier"}, set(), set())
-    paragraphs = ["After two years the council voted.", "More text.", "Still more.", "And more.", "Council approves barrier"]
+    paragraphs = [
+        "After two years the council voted.",
+        "More text.",
+        "Still more.",
+        "And more.",
+        "Council approves barrier",
+    ]
     assert clean(paragraphs, page) == paragraphs
 
 
@@ -137,9 +149,17 @@ def test_clean_removes_a_leading_dateline() -> None:
 
 
 def test_clean_removes_captions_and_alt_texts_anywhere() -> None:
-    caption = "Presiden Rusia Vladimir Putin mendengarkan laporan Jenderal Valery Gerasimov, Sabtu, 26 April 2025."
+    caption = (
+        "Presiden Rusia Vladimir Putin mendengarkan laporan Jenderal Valery Gerasimov, "
+        "Sabtu, 26 April 2025."
+    )
     page = context(set(), set(), {caption, "The slimmer bezels of the new laptop"})
-    paragraphs = ["First paragraph of text.", caption, "Second paragraph.", "The slimmer bezels of the new laptop"]
+    paragraphs = [
+        "First paragraph of text.",
+        caption,
+        "Second paragraph.",
+        "The slimmer bezels of the new laptop",
+    ]
     assert clean(paragraphs, page) == ["First paragraph of text.", "Second paragraph."]
 
 

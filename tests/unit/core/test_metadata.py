@@ -18,7 +18,11 @@ URL = "https://www.portalberita.example/internasional/2025/04/26/kursk"
 
 def page(head: str = "", body: str = "", lang: str = "en") -> Signals:
     """The signals of a small page built from head and body markup."""
-    return read_signals(lxml_html.document_fromstring(f'<html lang="{lang}"><head>{head}</head><body>{body}</body></html>'))
+    return read_signals(
+        lxml_html.document_fromstring(
+            f'<html lang="{lang}"><head>{head}</head><body>{body}</body></html>'
+        )
+    )
 
 
 def ld(obj: Any) -> str:
@@ -31,23 +35,31 @@ def ld(obj: Any) -> str:
 def test_signals_read_jsonld_graph_meta_and_links() -> None:
     graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebSite", "name": "Portal"},
              {"@type": ["NewsArticle"], "headline": "H"}]}  # fmt: skip
-    signals = page(ld(graph) + '<meta property="og:title" content="T"><link rel="canonical" href="/a">')
+    signals = page(
+        ld(graph) + '<meta property="og:title" content="T"><link rel="canonical" href="/a">'
+    )
     assert [o["@type"] for o in signals.jsonld] == ["WebSite", ["NewsArticle"]]
     assert signals.articles()[0]["headline"] == "H"
     assert signals.meta["og:title"] == ["T"] and signals.links["canonical"] == ["/a"]
 
 
 def test_signals_survive_broken_jsonld_and_decode_entities() -> None:
-    signals = page('<script type="application/ld+json">{"@type": "NewsArticle",</script>'
-                   '<meta property="og:title" content="&amp;#8216;Quoted&amp;#8217;">')
+    signals = page(
+        '<script type="application/ld+json">{"@type": "NewsArticle",</script>'
+        '<meta property="og:title" content="&amp;#8216;Quoted&amp;#8217;">'
+    )
     assert signals.jsonld == []
     assert signals.meta["og:title"] == ["\u2018Quoted\u2019"]
 
 
 def test_signals_collect_figures_captions_alts_and_shown_dates() -> None:
-    body = ('<figure><img src="/a.jpg" alt="A bridge at dusk"><figcaption>The bridge. Photo: AP</figcaption></figure>'
-            '<img src="/b.jpg" alt="The slimmer bezels"><p class="byline">By Ana Ribeiro, March 14, 2024</p>'
-            '<time datetime="2024-03-14T08:00:00Z">March 14, 2024</time>')
+    body = (
+        '<figure><img src="/a.jpg" alt="A bridge at dusk">'
+        "<figcaption>The bridge. Photo: AP</figcaption></figure>"
+        '<img src="/b.jpg" alt="The slimmer bezels">'
+        '<p class="byline">By Ana Ribeiro, March 14, 2024</p>'
+        '<time datetime="2024-03-14T08:00:00Z">March 14, 2024</time>'
+    )
     signals = page(body=body)
     assert signals.figures == [("/a.jpg", "A bridge at dusk", "The bridge. Photo: AP")]
     assert "The slimmer bezels" in signals.captions and "The bridge. Photo: AP" in signals.captions
@@ -58,8 +70,10 @@ def test_signals_collect_figures_captions_alts_and_shown_dates() -> None:
 
 @pytest.mark.parametrize(
     ("body", "shell"),
-    [('<div id="root"></div>', True), ("<noscript>You need to enable JavaScript to run this app.</noscript>", True),
-     ('<div id="root"><p>' + "Rendered text. " * 10 + "</p></div>", False), ("<p>Plain page</p>", False)],
+    [('<div id="root"></div>', True),
+     ("<noscript>You need to enable JavaScript to run this app.</noscript>", True),
+     ('<div id="root"><p>' + "Rendered text. " * 10 + "</p></div>", False),
+     ("<p>Plain page</p>", False)],
 )  # fmt: skip
 def test_signals_spot_app_shells(body: str, shell: bool) -> None:
     assert page(body=body).app_shell is shell
@@ -69,19 +83,34 @@ def test_signals_spot_app_shells(body: str, shell: bool) -> None:
 
 
 def test_title_is_the_visible_h1_when_it_matches_a_declared_title() -> None:
-    signals = page('<title>Council approves barrier | Harbor Ledger</title>', "<h1>Council approves tidal barrier</h1>")
+    signals = page(
+        "<title>Council approves barrier | Harbor Ledger</title>",
+        "<h1>Council approves tidal barrier</h1>",
+    )
     assert metadata.title(signals, "Harbor Ledger", URL) == "Council approves tidal barrier"
 
 
 def test_title_drops_the_site_suffix_and_prefix() -> None:
-    assert metadata.split_title("Kursk news - PortalBerita", [], URL) == ("Kursk news", "PortalBerita")
-    assert metadata.split_title("PortalBerita | Kursk news today", ["PortalBerita"], URL) == ("Kursk news today", "PortalBerita")
+    assert metadata.split_title("Kursk news - PortalBerita", [], URL) == (
+        "Kursk news",
+        "PortalBerita",
+    )
+    assert metadata.split_title("PortalBerita | Kursk news today", ["PortalBerita"], URL) == (
+        "Kursk news today",
+        "PortalBerita",
+    )
 
 
 def test_title_ignores_an_h1_that_is_the_site_logo_or_unrelated() -> None:
-    signals = page('<meta property="og:title" content="Pasukan Ukraina keluar dari Kursk">', "<h1>Portal Berita</h1>")
+    signals = page(
+        '<meta property="og:title" content="Pasukan Ukraina keluar dari Kursk">',
+        "<h1>Portal Berita</h1>",
+    )
     assert metadata.title(signals, "Portal Berita", URL) == "Pasukan Ukraina keluar dari Kursk"
-    signals = page('<meta property="og:title" content="Early reviews of the console are here">', "<h1>Why don't you go</h1>")
+    signals = page(
+        '<meta property="og:title" content="Early reviews of the console are here">',
+        "<h1>Why don't you go</h1>",
+    )
     assert metadata.title(signals, None, URL) == "Early reviews of the console are here"
 
 
@@ -89,7 +118,9 @@ def test_title_ignores_an_h1_that_is_the_site_logo_or_unrelated() -> None:
 
 
 def test_site_name_from_og_site_name_without_tagline() -> None:
-    signals = page('<meta property="og:site_name" content="PortalBerita | Berita terkini Indonesia">')
+    signals = page(
+        '<meta property="og:site_name" content="PortalBerita | Berita terkini Indonesia">'
+    )
     assert metadata.site_name(signals, URL) == "PortalBerita"
 
 
@@ -100,13 +131,17 @@ def test_site_name_from_the_title_suffix_before_the_hostname() -> None:
 
 
 def test_site_name_where_sources_agree_beats_an_edition_label() -> None:
-    signals = page('<meta property="og:site_name" content="U.S."><title>Oil falls - Reuters</title>')
+    signals = page(
+        '<meta property="og:site_name" content="U.S."><title>Oil falls - Reuters</title>'
+    )
     assert metadata.site_name(signals, "https://www.reuters.com/article/x") == "Reuters"
 
 
 def test_site_name_is_never_a_url() -> None:
-    signals = page(ld({"@type": "NewsArticle", "publisher": {"@id": "https://news.example/#org"}})
-                   + ld({"@type": "Organization", "name": "Example News"}))
+    signals = page(
+        ld({"@type": "NewsArticle", "publisher": {"@id": "https://news.example/#org"}})
+        + ld({"@type": "Organization", "name": "Example News"})
+    )
     assert metadata.site_name(signals, "https://news.example/a") == "Example News"
 
 
@@ -116,7 +151,10 @@ def test_site_name_is_never_a_url() -> None:
 @pytest.mark.parametrize(
     ("declared", "expected"),
     [
-        ("https://m.portalberita.example/internasional/kursk?utm_source=x", "https://m.portalberita.example/internasional/kursk"),
+        (
+            "https://m.portalberita.example/internasional/kursk?utm_source=x",
+            "https://m.portalberita.example/internasional/kursk",
+        ),
         ("/internasional/kursk-2", "https://www.portalberita.example/internasional/kursk-2"),
         ("https://other-site.example/kursk", canonicalize_url(URL)),
         ("https://www.portalberita.example/", canonicalize_url(URL)),
@@ -129,11 +167,16 @@ def test_canonical_url_only_on_a_sane_host(declared: str, expected: str) -> None
 
 
 def test_images_and_lead_image() -> None:
-    body = ('<figure><img src="/img/a.jpg" alt="A"><figcaption>Cap</figcaption></figure>'
-            '<figure><img src="data:image/png;base64,xx"></figure><figure><img src="/icon.svg"></figure>')
+    body = (
+        '<figure><img src="/img/a.jpg" alt="A"><figcaption>Cap</figcaption></figure>'
+        '<figure><img src="data:image/png;base64,xx"></figure>'
+        '<figure><img src="/icon.svg"></figure>'
+    )
     signals = page('<meta property="og:image" content="https://cdn.example/lead.jpg">', body)
     assert metadata.lead_image(signals, URL) == "https://cdn.example/lead.jpg"
-    assert metadata.images(signals, URL) == [{"src": "https://www.portalberita.example/img/a.jpg", "alt": "A", "caption": "Cap"}]
+    assert metadata.images(signals, URL) == [
+        {"src": "https://www.portalberita.example/img/a.jpg", "alt": "A", "caption": "Cap"}
+    ]
 
 
 def test_description_categories_and_tags() -> None:
@@ -169,14 +212,22 @@ def test_not_names(value: str) -> None:
     assert not is_name(value, {"internasional"})
 
 
-@pytest.mark.parametrize("value", ["Maria Okafor", "Trevor J. Mitchell", "Ana de la Cruz", "정덕현", "Венера Ерофеева"])
+@pytest.mark.parametrize(
+    "value", ["Maria Okafor", "Trevor J. Mitchell", "Ana de la Cruz", "정덕현", "Венера Ерофеева"]
+)
 def test_names(value: str) -> None:
     assert is_name(value, set())
 
 
 def test_bylines_are_split_and_cut_at_the_date() -> None:
-    assert split_byline("By Mike Wuerthele and Malcolm Owen Monday, November 18, 2019") == ["Mike Wuerthele", "Malcolm Owen"]
-    assert split_byline("Finian Cunningham. Sputnik International") == ["Finian Cunningham", "Sputnik International"]
+    assert split_byline("By Mike Wuerthele and Malcolm Owen Monday, November 18, 2019") == [
+        "Mike Wuerthele",
+        "Malcolm Owen",
+    ]
+    assert split_byline("Finian Cunningham. Sputnik International") == [
+        "Finian Cunningham",
+        "Sputnik International",
+    ]
 
 
 def test_the_visible_byline_wins_when_it_names_more_people() -> None:
