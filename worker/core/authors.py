@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from worker.core.dates import MONTHS
-from worker.core.signals import Signals, normalized, types_of
+from worker.core.normalize import fold, one_line, word_key
+from worker.core.signals import Signals, types_of
 
 MAX_AUTHORS = 10
 ORGANIZATION_TYPES = frozenset({"organization", "newsmediaorganization"})
@@ -38,9 +39,10 @@ AGENCIES = frozenset(
     ap afp reuters dpa ansa efe xinhua tass ria upi pti ians ani bernama antara yonhap kyodo anp
     apa belga lusa epa kna bloomberg
     """.split()
-) | {"associated press", "agence france-presse", "agence france presse",
+) | {"associated press", "agence france presse",
      "press trust of india", "thomson reuters", "the associated press", "ria novosti",
      "kyodo news", "yonhap news"}  # fmt: skip
+"""News agencies, as `normalize.word_key` keys: a byline naming one names no person."""
 
 _PREFIX = re.compile(
     r"^(?:(?:written|posted|reported|text|story|words|photos?)\s+by|by|von|par|por|oleh|di|door|"
@@ -67,7 +69,6 @@ _DATE_START = re.compile(
     re.IGNORECASE,
 )
 _NOT_NAME_CHARS = re.compile(r"[\d@#/\\:=<>{}\[\]()|*_?!]|https?|www\.|\.(?:com|org|net)\b", re.I)
-_SPACE = re.compile(r"\s+")
 _CAMEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z])")
 _CJK = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\s·]{2,12}$")
 
@@ -75,12 +76,12 @@ _CJK = re.compile(r"^[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\s·]{2,12}$")
 def authors(signals: Signals, site_name: str | None, categories: list[str]) -> list[str]:
     """Author names from the first source that has any real name in it; the visible byline
     instead when it names the same people and more."""
-    excluded = {normalized(n) for n in (site_name, *categories) if n}
+    excluded = {word_key(n) for n in (site_name, *categories) if n}
     shown = max((_names([b], excluded) for b in signals.bylines[:2]), key=len, default=[])
     for candidates in _sources(signals):
         names = _names(candidates, excluded)
         if names:
-            wider = {n.casefold() for n in names} < {n.casefold() for n in shown}
+            wider = {fold(n) for n in names} < {fold(n) for n in shown}
             return (shown if wider else names)[:MAX_AUTHORS]
     return shown[:MAX_AUTHORS]
 
@@ -118,7 +119,7 @@ def _names(candidates: list[str], excluded: set[str]) -> list[str]:
             if (
                 name
                 and is_name(name, excluded)
-                and not any(name.casefold().startswith(f.casefold()) for f in found)
+                and not any(fold(name).startswith(fold(f)) for f in found)
             ):
                 found.append(name)
     return found
@@ -126,7 +127,7 @@ def _names(candidates: list[str], excluded: set[str]) -> list[str]:
 
 def split_byline(raw: str) -> list[str]:
     """A byline's parts: 'By A, B and C' -> ['A', 'B', 'C'] (prefixes are stripped later)."""
-    text = _PREFIX.sub("", _SPACE.sub(" ", raw).strip())
+    text = _PREFIX.sub("", one_line(raw))
     date = _DATE_START.search(text)
     text = text[: date.start()] if date else text
     return [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
@@ -146,7 +147,7 @@ def is_name(name: str, excluded: set[str]) -> bool:
     """True if a string looks like a person's name and is none of the excluded names."""
     if len(name) > MAX_NAME_CHARS or _NOT_NAME_CHARS.search(name):
         return False
-    key = normalized(name)
+    key = word_key(name)
     if (
         key in excluded
         or key in AGENCIES
@@ -156,7 +157,7 @@ def is_name(name: str, excluded: set[str]) -> bool:
     if _CJK.match(name):
         return True
     words = name.split()
-    parts = [p.casefold() for w in words for p in _CAMEL.split(w)]
+    parts = [fold(p) for w in words for p in _CAMEL.split(w)]
     if not 2 <= len(words) <= MAX_NAME_WORDS or any(p in NOT_NAMES for p in parts):
         return False
     return sum(w[0].isupper() for w in words) >= max(2, len(words) - 2)

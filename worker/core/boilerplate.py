@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from worker.core import phrases
 from worker.core.dates import parse_date
+from worker.core.normalize import word_key
 
 MAX_CHROME_WORDS = 40
 """Longer paragraphs are text, whatever they contain."""
@@ -28,16 +29,11 @@ MAX_DATELINE_WORDS = 12
 MAX_CHECKED_CHARS = 1000
 """Longer paragraphs are never chrome nor captions (a quick test before the word count)."""
 
-_WORDS = re.compile(r"[\W_]+")
 _FLAGS = re.IGNORECASE | re.UNICODE
 
-
-def key(text: str) -> str:
-    """Comparison form of a paragraph: words only, one space, case-folded."""
-    return _WORDS.sub(" ", text).strip().casefold()
-
-
-CHROME_KEYS = frozenset(key(p) for p in phrases.CHROME_LINES)
+key = word_key
+"""The paragraph key, under its old name for `continuation` and `bench.extraction`."""
+CHROME_KEYS = frozenset(word_key(p) for p in phrases.CHROME_LINES)
 _LABEL = re.compile(
     r"^\W{0,3}(?:" + "|".join(phrases.LABELS) + r")\s*(?::|：|»|›|→|\s[-–—]\s|\.\.\.|…)", _FLAGS
 )
@@ -81,17 +77,17 @@ class Context:
     """What the page says about itself, to recognize its own headline and labels in the text."""
 
     titles: frozenset[str] = frozenset()
-    """Keys of the headline and declared titles."""
+    """Word keys (`normalize.word_key`) of the headline and declared titles."""
     labels: frozenset[str] = frozenset()
-    """Keys of the site name, categories and authors (kicker and byline lines)."""
+    """Word keys of the site name, categories and authors (kicker and byline lines)."""
     captions: frozenset[str] = frozenset()
-    """Keys of image captions, alt texts and credit lines found in the markup."""
+    """Word keys of image captions, alt texts and credit lines found in the markup."""
 
 
 def context(titles: set[str], labels: set[str], captions: set[str]) -> Context:
     """A Context from raw strings (keys are computed here)."""
     return Context(
-        *(frozenset(k for k in map(key, group) if k) for group in (titles, labels, captions))
+        *(frozenset(k for k in map(word_key, group) if k) for group in (titles, labels, captions))
     )
 
 
@@ -118,12 +114,12 @@ def _header_end(paragraphs: list[str], page: Context) -> int:
 
 def _dropped(paragraph: str, page: Context) -> bool:
     """True for a chrome line or a caption of one of the page's images."""
-    return is_chrome(paragraph) or (bool(page.captions) and key(paragraph) in page.captions)
+    return is_chrome(paragraph) or (bool(page.captions) and word_key(paragraph) in page.captions)
 
 
 def _is_header(paragraph: str, page: Context) -> bool:
     """True for a headline, kicker (section, site), byline or dateline line."""
-    paragraph_key = key(paragraph)
+    paragraph_key = word_key(paragraph)
     if paragraph_key in page.titles or paragraph_key in page.labels:
         return True
     words = paragraph_key.split()
@@ -142,7 +138,7 @@ def is_chrome(paragraph: str) -> bool:
     words = len(text.split())
     if words > MAX_CHROME_WORDS:
         return False
-    if key(text) in CHROME_KEYS or _SEPARATOR.match(text) or _FILE_NAME.match(text):
+    if word_key(text) in CHROME_KEYS or _SEPARATOR.match(text) or _FILE_NAME.match(text):
         return True
     if _READING_TIME.match(text) or _SHORTCODE.match(text) or _TIMESTAMP.match(text):
         return True

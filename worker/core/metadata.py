@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from worker.core.signals import Signals, normalized, types_of
+from worker.core.normalize import fold, letters_key, one_line, word_key
+from worker.core.signals import Signals, types_of
 from worker.errors import PageError
 
 MAX_SITE_NAME_CHARS = 80
@@ -20,7 +21,7 @@ IMAGE_SUFFIXES = (".svg", ".gif", ".ico")
 SITE_TYPES = frozenset({"website", "organization", "newsmediaorganization", "corporation"})
 
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/~]\s+|\s*[|·•»]\s*")
-_LETTERS = re.compile(r"[\W_]+")
+_THE = re.compile(r"^the ")
 _WORD4 = re.compile(r"[^\W\d_]{4,}")
 
 
@@ -31,8 +32,7 @@ def jsonld_text(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("name") or value.get("@id") or value.get("url")
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = " ".join(str(value).split())
-        return text or None
+        return one_line(str(value)) or None
     return None
 
 
@@ -58,8 +58,8 @@ def site_name(signals: Signals, url: str) -> str | None:
     candidates += [affix] if affix else []
     best, best_score = None, 0.0
     for index, name in enumerate(candidates):
-        key = _letters(name)
-        score = sum(_letters(n) == key for n in candidates) + 0.5 * _matches_host(key, url)
+        key = _name_key(name)
+        score = sum(_name_key(n) == key for n in candidates) + 0.5 * _matches_host(key, url)
         if score - index * 0.01 > best_score:
             best, best_score = name, score - index * 0.01
     return best or _host_label(url)
@@ -81,7 +81,7 @@ def _name(obj: Any) -> str | None:
     if isinstance(obj, list):
         return next((n for n in map(_name, obj) if n), None)
     value = obj.get("name") if isinstance(obj, dict) else None
-    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+    return (one_line(value) or None) if isinstance(value, str) else None
 
 
 def _untagged(name: str) -> str:
@@ -95,14 +95,14 @@ def _is_url(text: str) -> bool:
     return "://" in text or text.lower().startswith("www.") or "#" in text
 
 
-def _letters(text: str) -> str:
-    """Letters and digits only, case-folded, without a leading 'the'."""
-    return _LETTERS.sub("", re.sub(r"^the\s+", "", text.strip(), flags=re.I)).casefold()
+def _name_key(name: str) -> str:
+    """The `letters_key` of a site name without a leading 'the' ('The Verge' = 'verge')."""
+    return letters_key(_THE.sub("", fold(name)))
 
 
 def _matches_host(key: str, url: str) -> bool:
     """True if a name and the URL's host name contain one another (at least 4 letters)."""
-    host = _letters(_site_key(urlsplit(url).hostname or "").split(".")[0])
+    host = letters_key(_site_key(urlsplit(url).hostname or "").split(".")[0])
     return len(key) >= 4 and len(host) >= 4 and (key in host or host in key)
 
 
@@ -140,14 +140,14 @@ def _rejoin(title: str, parts: list[str]) -> str:
 
 def _is_site(text: str, site_names: list[str], url: str) -> bool:
     """True if a title part is the site's name or its host name."""
-    key = _LETTERS.sub("", text).casefold()
+    key = letters_key(text)
     if not key:
         return False
-    if any(key == _LETTERS.sub("", name).casefold() for name in site_names):
+    if any(key == letters_key(name) for name in site_names):
         return True
     host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-    labels = [_LETTERS.sub("", label) for label in host.split(".")]
-    return key in labels or key == _LETTERS.sub("", host)
+    labels = [letters_key(label) for label in host.split(".")]
+    return key in labels or key == letters_key(host)
 
 
 def title(signals: Signals, site: str | None, url: str) -> str | None:
@@ -170,9 +170,9 @@ def title(signals: Signals, site: str | None, url: str) -> str | None:
 
 def _related(heading: str, title_: str) -> bool:
     """True if two headlines share a word of 4+ letters (or, in unspaced scripts, 2 characters)."""
-    words = {w.casefold() for w in _WORD4.findall(heading)}
+    words = {fold(w) for w in _WORD4.findall(heading)}
     if words or " " in heading.strip():
-        return bool(words & {w.casefold() for w in _WORD4.findall(title_)})
+        return bool(words & {fold(w) for w in _WORD4.findall(title_)})
     pairs = {heading[i : i + 2] for i in range(len(heading) - 1)}
     return any(title_[i : i + 2] in pairs for i in range(len(title_) - 1))
 
@@ -192,15 +192,15 @@ def _same_title(heading: str, title_: str | None) -> bool:
     """True if an `<h1>` and a declared title are the same headline (or one begins the other)."""
     if not title_:
         return False
-    a, b = normalized(heading), normalized(title_)
+    a, b = word_key(heading), word_key(title_)
     return bool(a) and (a == b or (len(a) > 20 and (b.startswith(a) or a.startswith(b))))
 
 
 def title_variants(signals: Signals, headline: str | None) -> set[str]:
-    """Normalized forms of every title the page declares (to spot a headline repeated in text)."""
-    variants = {normalized(t) for t in (*_title_sources(signals), *signals.h1) if t}
+    """Word keys of every title the page declares (to spot a headline repeated in text)."""
+    variants = {word_key(t) for t in (*_title_sources(signals), *signals.h1) if t}
     if headline:
-        variants.add(normalized(headline))
+        variants.add(word_key(headline))
     return {v for v in variants if v}
 
 
@@ -231,7 +231,7 @@ def _unique(values: list[str]) -> list[str]:
     seen: set[str] = set()
     kept = []
     for value in values:
-        key = value.strip().casefold()
+        key = fold(value)
         if key and key not in seen and len(value) <= 100:
             seen.add(key)
             kept.append(value.strip())

@@ -1,4 +1,5 @@
-"""Canonical URLs and text normalization: deterministic and idempotent."""
+"""Canonical URLs, text normalization and the shared text comparison keys: deterministic and
+idempotent."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_custom")
 
 _UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
-_ANY_SPACE = re.compile(r"\s+")
+_MARKS = "".join(chr(code) for code in range(0x10000) if unicodedata.category(chr(code))[0] == "M")
+_NON_WORD = re.compile(f"[^\\w{_MARKS}]+")
+"""Runs of what is neither a word character nor a combining mark (marks of the BMP only: that
+keeps the class a fast bitmap; those above it belong to rare scripts). `\\w` includes '_': the
+keys below turn underscores into spaces first."""
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = ":@!$&'()*+,;=-._~"
 _QUERY_SAFE = ":@!$'()*+,;/?-._~"
@@ -121,9 +126,49 @@ def normalize_text(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def one_line(text: str) -> str:
+    """A text on one line, for display: whitespace runs as one space, stripped (not a key)."""
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """The comparison key of a text: NFKC, case-folded, whitespace runs as one space, stripped.
+
+    Equal keys: the texts differ only in case, compatibility forms (ligatures, full-width or
+    circled characters) and whitespace. The base of every other key here.
+    """
+    return " ".join(_nfkc_casefold(text).split())
+
+
+def word_key(text: str) -> str:
+    """`fold` with punctuation, symbols and underscores as spaces, for paragraphs and titles.
+
+    Equal keys: the same words in the same order ('Read more »' = 'read more'). Combining
+    marks (Indic vowel signs, Arabic vowels) belong to their word.
+    """
+    return " ".join(_NON_WORD.sub(" ", _nfkc_casefold(text).replace("_", " ")).split())
+
+
+def letters_key(text: str) -> str:
+    """`word_key` without its spaces, for names and host labels.
+
+    Equal keys: the same letters and digits in the same order, however spaced or punctuated
+    ('Tech-Crunch' = 'TechCrunch' = 'techcrunch').
+    """
+    return _nfkc_casefold(word_key(text).replace(" ", ""))  # joined jamo or marks recompose
+
+
+def _nfkc_casefold(text: str) -> str:
+    """NFKC, then case-folded (the order content hashes were first made with)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def text_for_hash(text: str) -> str:
-    """The form of a text that exact deduplication compares: NFKC, case-folded, one space."""
-    return _ANY_SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """The form of a text that exact deduplication hashes and near-duplicate shingles read.
+
+    It is `fold`, and part of the stored state: changing it changes every content hash.
+    """
+    return fold(text)
 
 
 def word_count(text: str) -> int:

@@ -1,7 +1,7 @@
 """Chrome phrases by language, for `boilerplate`: data only, no logic.
 
 Languages: en, id/ms, de, pt, es, fr, it, ru, nl, pl, tr, ja, ko, zh. Entries are compared
-with punctuation and case ignored (see `boilerplate.key`), and only ever against a whole
+by their `normalize.word_key` (punctuation and case ignored), and only ever against a whole
 paragraph (CHROME_LINES) or a paragraph's start (the regular-expression lists).
 """
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from lxml.etree import Element, _Element
 
+from worker.core.normalize import fold, one_line
+
 ARTICLE_TYPES = frozenset(
     {
         "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -39,10 +41,12 @@ _DIGIT = re.compile(r"\d")
 _UPDATED = re.compile(
     r"updat|modif|aktualisiert|atualizad|actualizad|mis à jour|aggiornat|обновл|diperbarui", re.I
 )
-_SPACE = re.compile(r"\s+")
 _JSON_COMMENT = re.compile(
     r"^\s*(?:<!--|/\*<!\[CDATA\[\*/|//<!\[CDATA\[)|(?:-->|/\*\]\]>\*/|//\]\]>)\s*$"
 )
+
+link_key = fold
+"""The link-text key, under its old name for `pagetype`."""
 
 
 @dataclass(slots=True)
@@ -75,6 +79,7 @@ class Signals:
     """An empty app root element (id root, app, __next...) or a `<noscript>` asking for
     JavaScript."""
     link_texts: set[str] = field(default_factory=set)
+    """`normalize.fold` keys of the link texts longer than 3 characters."""
     links_count: int = 0
 
     def first_meta(self, *names: str) -> str | None:
@@ -112,7 +117,7 @@ def read_signals(tree: _Element) -> Signals:
             _visit_shown_date(element, shown)
     signals.shown_dates = [t for bucket in shown for t in bucket]
     signals.links_count = len(anchors)
-    texts = (link_key(a.text_content()) for a in anchors if a.get("href"))
+    texts = (fold(a.text_content()) for a in anchors if a.get("href"))
     signals.link_texts = {t for t in texts if len(t) > 3}
     return signals
 
@@ -254,16 +259,6 @@ def types_of(obj: dict[str, Any]) -> set[str]:
     return {n.rsplit("/", 1)[-1].lower() for n in names if isinstance(n, str)}
 
 
-def link_key(text: str) -> str:
-    """The form in which link texts and paragraphs are compared: one space, case-folded."""
-    return " ".join(text.split()).casefold()
-
-
-def normalized(text: str) -> str:
-    """Comparison form of a short text: one space, case-folded, without outer punctuation."""
-    return _SPACE.sub(" ", text).strip(" \t\n.:;,!?-–—|·•»«\"'“”‘’()[]").casefold()
-
-
 def _add_text(target: list[str], element: _Element) -> None:
     """Append an element's text if it is short and new."""
     text = _clean(element.text_content())
@@ -283,5 +278,4 @@ def _clean(value: str | None) -> str | None:
     value = value or ""
     if "&" in value:
         value = html.unescape(value)
-    value = _SPACE.sub(" ", value).strip()
-    return value or None
+    return one_line(value) or None

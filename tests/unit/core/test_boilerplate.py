@@ -24,6 +24,8 @@ from worker.core.boilerplate import clean, context, is_chrome
         "Leer más", "Publicidad", "Deja un comentario",
         "Lire aussi", "Publicité", "Laisser un commentaire",
         "関連記事", "広告", "관련기사", "댓글", "相关阅读",
+        "\uff32\uff45\uff41\uff44 \uff4d\uff4f\uff52\uff45 \u00bb",  # full-width "Read more »"
+        "\u2014 Related_Articles \u2014",
     ],
 )  # fmt: skip
 def test_chrome_lines_in_many_languages(line: str) -> None:

@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 
 from worker.core import metadata
 from worker.core.authors import authors, is_name, split_byline
-from worker.core.normalize import canonicalize_url
+from worker.core.normalize import canonicalize_url, word_key
 from worker.core.signals import Signals, read_signals
 
 URL = "https://www.portalberita.example/internasional/2025/04/26/kursk"
@@ -217,6 +217,11 @@ def test_not_names(value: str) -> None:
 )
 def test_names(value: str) -> None:
     assert is_name(value, set())
+
+
+def test_a_site_or_agency_name_written_differently_is_not_a_name() -> None:
+    assert not is_name("Harbor Ledger", {word_key("Harbor-Ledger")})
+    assert not is_name("Agence France-Presse", set())
 
 
 def test_bylines_are_split_and_cut_at_the_date() -> None:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
+from collections.abc import Callable
 
 import pytest
 
-from worker.core.normalize import canonicalize_url, normalize_text, text_for_hash, word_count
+from worker.core.normalize import (
+    canonicalize_url,
+    fold,
+    letters_key,
+    normalize_text,
+    one_line,
+    text_for_hash,
+    word_count,
+    word_key,
+)
 from worker.errors import PageError, Reason
 
 # --- canonicalize_url -------------------------------------------------------------------------
@@ -272,6 +283,61 @@ def test_text_for_hash_is_idempotent() -> None:
     for text in ["Hello  World", "\ufb01ne \u01f0", "Stra\u00dfe\n\nEnde"]:
         once = text_for_hash(text)
         assert text_for_hash(once) == once
+
+
+def test_text_for_hash_is_pinned() -> None:
+    """Pinned: content hashes and near-duplicate shingles of stored articles depend on it."""
+    text = "  Stra\u00dfe\u00a0\ufb01ne\t\u2460 Cafe\u0301\n\n\u0130STANBUL \u01f0 "
+    text += "\uff21\uff22\u3000end  "
+    assert text_for_hash(text) == "strasse fine 1 caf\u00e9 i\u0307stanbul j\u030c ab end"
+    digest = hashlib.sha256(text_for_hash(text).encode("utf-8")).hexdigest()
+    assert digest == "c00d3d312aaa92142b172a429d1067df6359337446608cef9318e6b1e1bb3fcd"
+
+
+# --- comparison keys: fold, word_key, letters_key; one_line -----------------------------------
+
+
+def test_fold_ignores_case_compatibility_forms_and_spacing_only() -> None:
+    assert fold(" \uff32ead\u00a0 MORE\n") == fold("read more") == "read more"
+    assert fold("Read more \u00bb") == "read more \u00bb"
+    assert fold("Hello, world") != fold("Hello world")
+
+
+def test_word_key_keeps_words_only() -> None:
+    assert word_key("\u00bb Read   more\u2026 \u00ab") == word_key("READ MORE") == "read more"
+    assert word_key("snake_case--word") == "snake case word"
+    assert word_key("\u2014 \u00b7 |") == ""
+
+
+def test_word_key_keeps_combining_marks_in_their_word() -> None:
+    assert word_key("\u0939\u093f\u0902\u0926\u0940") == "\u0939\u093f\u0902\u0926\u0940"  # Hindi
+    assert word_key("\u0915\u093f\u0924\u093e\u092c") != word_key("\u0915\u0924\u092c")
+
+
+def test_letters_key_ignores_spacing_and_punctuation() -> None:
+    assert letters_key("Tech-Crunch") == letters_key("TechCrunch") == letters_key("tech crunch")
+    assert letters_key("\uff34\uff25\uff23\uff28 Crunch!") == "techcrunch"
+    assert letters_key("Tech Crunch") != letters_key("Tech Crunch 2")
+
+
+@pytest.mark.parametrize("key", [fold, word_key, letters_key, one_line])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  Hello,  World!  ",
+        "\ufb01ne \u01f0 \u0130",
+        "\u0939\u093f\u0902\u0926\u0940 \u2014 x_y",
+        "\u1100 \U0001f525\u1161",
+    ],
+)
+def test_keys_are_idempotent(key: Callable[[str], str], text: str) -> None:
+    once = key(text)
+    assert key(once) == once
+
+
+def test_one_line_collapses_whitespace_and_keeps_case() -> None:
+    assert one_line("  By\n  Jane\u00a0DOE \t") == "By Jane DOE"
 
 
 @pytest.mark.parametrize(
