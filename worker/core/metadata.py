@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from publicsuffixlist import PublicSuffixList
+
 from worker.core.normalize import fold, letters_key, one_line, word_key
 from worker.core.signals import Signals, types_of
 from worker.errors import PageError
@@ -23,6 +25,9 @@ SITE_TYPES = frozenset({"website", "organization", "newsmediaorganization", "cor
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/~]\s+|\s*[|·•»]\s*")
 _THE = re.compile(r"^the ")
 _WORD4 = re.compile(r"[^\W\d_]{4,}")
+_PSL = PublicSuffixList()
+"""The bundled public suffix list, private section included (github.io, blogspot.com are
+suffixes): read once per process, never fetched."""
 
 
 def jsonld_text(value: Any) -> str | None:
@@ -102,14 +107,15 @@ def _name_key(name: str) -> str:
 
 def _matches_host(key: str, url: str) -> bool:
     """True if a name and the URL's host name contain one another (at least 4 letters)."""
-    host = letters_key(_site_key(urlsplit(url).hostname or "").split(".")[0])
+    host = letters_key(registrable_domain(urlsplit(url).hostname or "").split(".")[0])
     return len(key) >= 4 and len(host) >= 4 and (key in host or host in key)
 
 
 def _host_label(url: str) -> str | None:
-    """The first label of the host's registrable domain ('blog.comwrap.com' -> 'comwrap')."""
-    host = (urlsplit(url).hostname or "").lower()
-    return _site_key(host).split(".")[0] or None
+    """The first label of the host's registrable domain ('blog.comwrap.com' -> 'comwrap');
+    None for an IP address."""
+    host = urlsplit(url).hostname or ""
+    return None if _is_ip(host) else registrable_domain(host).split(".")[0] or None
 
 
 def split_title(
@@ -289,16 +295,28 @@ def canonical_url(signals: Signals, url: str, canonicalize: Callable[[str], str]
 
 
 def _sane(candidate: str, own: str) -> bool:
-    """Same registrable domain (last two host labels, three under a short second level), and
-    not a home page standing for a deeper URL."""
+    """Same registrable domain (so not another tenant of a shared host such as github.io),
+    and not a home page standing for a deeper URL."""
     a, b = urlsplit(candidate), urlsplit(own)
     if a.path in ("", "/") and b.path not in ("", "/"):
         return False
-    return _site_key(a.hostname or "") == _site_key(b.hostname or "")
+    return registrable_domain(a.hostname or "") == registrable_domain(b.hostname or "")
 
 
-def _site_key(host: str) -> str:
-    """An approximation of the registrable domain of a host (no public suffix list)."""
-    labels = host.lower().split(".")
-    keep = 3 if len(labels) > 2 and len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
-    return ".".join(labels[-keep:])
+def registrable_domain(host: str) -> str:
+    """The domain a host's owner registered, per the public suffix list and its private section
+    ('www.bbc.co.uk' -> 'bbc.co.uk', 'spam.github.io' stays): hosts under it are one site.
+
+    Unknown top-level domains count as public suffixes ('a.b.example' -> 'b.example'); an IP
+    address, a single label ('localhost') or a public suffix itself stands for itself.
+    """
+    host = host.lower().rstrip(".")
+    if _is_ip(host):
+        return host
+    domain = _PSL.privatesuffix(host)
+    return domain if isinstance(domain, str) else host
+
+
+def _is_ip(host: str) -> bool:
+    """True for an IP address: IPv6 (a colon) or IPv4 (a numeric last label: no TLD is one)."""
+    return ":" in host or host.rsplit(".", 1)[-1].isdigit()

@@ -166,6 +166,56 @@ def test_canonical_url_only_on_a_sane_host(declared: str, expected: str) -> None
     assert metadata.canonical_url(signals, URL, canonicalize_url) == expected
 
 
+@pytest.mark.parametrize(
+    ("own", "declared", "accepted"),
+    [
+        ("https://spam.github.io/a", "https://victim.github.io/story", False),
+        ("https://spam.blogspot.com/a", "https://victim.blogspot.com/story", False),
+        ("https://spam.herokuapp.com/a", "https://victim.herokuapp.com/story", False),
+        ("https://www.bbc.co.uk/news/a", "https://other.co.uk/story", False),
+        ("https://www.example.co.uk/a", "https://other.example.co.uk/story", True),
+        ("https://blog.victim.github.io/a", "https://victim.github.io/story", True),
+        ("http://192.168.0.1/a", "http://10.0.0.1/story", False),
+        ("http://192.168.0.1/a", "http://192.168.0.1:8080/story", True),
+        ("http://[::1]/a", "http://[::2]/story", False),
+        ("http://localhost/a", "http://localhost:8000/story", True),
+    ],
+)
+def test_canonical_url_stays_within_the_registrable_domain(
+    own: str, declared: str, accepted: bool
+) -> None:
+    """A tenant of a shared host (github.io, blogspot.com...) cannot claim another's URL."""
+    signals = page(f'<link rel="canonical" href="{declared}">')
+    expected = canonicalize_url(declared if accepted else own)
+    assert metadata.canonical_url(signals, own, canonicalize_url) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("www.bbc.co.uk", "bbc.co.uk"),
+        ("news.Example.COM.", "example.com"),
+        ("victim.github.io", "victim.github.io"),
+        ("a.b.victim.github.io", "victim.github.io"),
+        ("github.io", "github.io"),
+        ("www.city.kobe.jp", "city.kobe.jp"),
+        ("m.portalberita.example", "portalberita.example"),
+        ("192.168.0.1", "192.168.0.1"),
+        ("::1", "::1"),
+        ("localhost", "localhost"),
+        ("", ""),
+    ],
+)
+def test_registrable_domain(host: str, domain: str) -> None:
+    assert metadata.registrable_domain(host) == domain
+
+
+def test_site_name_falls_back_to_the_tenant_on_a_shared_host() -> None:
+    assert metadata.site_name(page(), "https://victim.github.io/story") == "victim"
+    assert metadata.site_name(page(), "https://blog.comwrap.co.uk/a") == "comwrap"
+    assert metadata.site_name(page(), "http://192.168.0.1/a") is None
+
+
 def test_images_and_lead_image() -> None:
     body = (
         '<figure><img src="/img/a.jpg" alt="A"><figcaption>Cap</figcaption></figure>'
