@@ -6,8 +6,17 @@ from typing import Any
 
 import orjson
 
+from worker.core.dedup import (
+    BandQuery,
+    BandReply,
+    BandSettle,
+    Candidate,
+    Member,
+    Pending,
+    UrlState,
+)
 from worker.errors import PageError, Reason
-from worker.records import Extracted, Source
+from worker.records import Extracted, Sketched, Source
 
 
 def encode(record: Any) -> bytes:
@@ -23,8 +32,58 @@ def decode(data: bytes | str) -> Any:
         raise PageError(Reason.NOT_JSON, f"not JSON: {exc}") from None
 
 
-def decode_extracted(data: bytes) -> Extracted:
-    """Rebuild an Extracted record from the internal dedup topics."""
+def plain(record: Any) -> Any:
+    """A record as JSON-compatible dicts and lists (what a table stores)."""
+    return orjson.loads(orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS))
+
+
+def extracted(fields: dict[str, Any]) -> Extracted:
+    """An Extracted record from its JSON object."""
+    return Extracted(**{**fields, "origin": Source(**fields["origin"])})
+
+
+def sketched(data: bytes | dict[str, Any]) -> Sketched:
+    """A page of the internal by-url topic (or of the pending table)."""
+    fields = orjson.loads(data) if isinstance(data, bytes) else data
+    return Sketched(extracted(fields["page"]), fields["signature"], fields["shingles"])
+
+
+def band_message(query: BandQuery | BandSettle) -> bytes:
+    """A message of the internal by-band topic: a query or a settle, tagged."""
+    tag = "query" if isinstance(query, BandQuery) else "settle"
+    return orjson.dumps({tag: query})
+
+
+def decode_band_message(data: bytes) -> BandQuery | BandSettle:
+    """The inverse of `band_message`."""
     fields = orjson.loads(data)
-    fields["origin"] = Source(**fields["origin"])
-    return Extracted(**fields)
+    if "settle" in fields:
+        return BandSettle(**fields["settle"])
+    query = fields["query"]
+    return BandQuery(**{**query, "bands": [tuple(band) for band in query["bands"]]})
+
+
+def band_reply(data: bytes) -> BandReply:
+    """A message of the internal verdicts topic."""
+    fields = orjson.loads(data)
+    candidates = [Candidate(**c) for c in fields["candidates"]]
+    return BandReply(fields["member"], fields["part"], candidates)
+
+
+def url_state(stored: dict[str, Any] | None) -> UrlState:
+    """A url-state table value."""
+    return UrlState.from_json(stored)
+
+
+def pending(stored: dict[str, Any]) -> Pending:
+    """A pending table value."""
+    replies = {
+        int(part): [Candidate(**c) for c in candidates]
+        for part, candidates in stored["replies"].items()
+    }
+    return Pending(sketched(stored["page"]), stored["parts"], replies)
+
+
+def member(stored: dict[str, Any] | None) -> Member | None:
+    """A band-members table value."""
+    return None if stored is None else Member(**stored)

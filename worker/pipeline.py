@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from worker import codec
-from worker.core import decode, envelope, fingerprint
+from worker.core import decode, envelope, fingerprint, minhash
 from worker.core.article import clean_html
 from worker.core.normalize import canonicalize_url, word_count
 from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
-from worker.records import SCHEMA_VERSION, Cleaned, Extracted, RawPage, Rejected, Source
+from worker.records import (
+    SCHEMA_VERSION,
+    Cleaned,
+    Extracted,
+    RawPage,
+    Rejected,
+    Sketched,
+    Source,
+)
 
 BASE64_OVERHEAD = 4 / 3
 MAX_ECHO_CHARS = 4096
@@ -43,11 +51,29 @@ def process(
         page = parse(value, max_page_bytes)
         return clean(page, origin, max_page_bytes, rules)
     except PageError as exc:
-        return Failure(exc.reason, exc.detail, page and page.url, page and page.source)
+        return _failure(exc.reason, exc.detail, page)
     except MemoryError:  # the child's address-space limit (runner), hit by this page
-        return Failure(Reason.MEMORY_LIMIT, "page needed more memory than allowed", page and page.url)
+        return _failure(Reason.MEMORY_LIMIT, "page needed more memory than allowed", page)
     except RecursionError:
-        return Failure(Reason.TOO_DEEP, "page nesting too deep to process", page and page.url)
+        return _failure(Reason.TOO_DEEP, "page nesting too deep to process", page)
+
+
+def _failure(reason: Reason, detail: str, page: RawPage | None) -> Failure:
+    """A failure with the page's URL and source when parsing got that far."""
+    if page is None:
+        return Failure(reason, detail)
+    return Failure(reason, detail, page.url, page.source)
+
+
+def process_sketched(
+    value: bytes | None, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
+) -> Sketched | Failure:
+    """`process`, then the cleaned text's MinHash sketch (for near-duplicate detection)."""
+    result = process(value, origin, max_page_bytes, rules)
+    if isinstance(result, Failure):
+        return result
+    sketch = minhash.sketch(result.text)
+    return Sketched(result, sketch.encode(), sketch.shingles)
 
 
 def parse(value: bytes | None, max_page_bytes: int) -> RawPage:
@@ -90,14 +116,16 @@ def clean(
 def rules_from(settings: Any) -> PageRules:
     """The page-type rules from a Settings object (reject_page_types, listing_link_share,
     short_text_words); raises ValueError for an unknown page type."""
-    return PageRules.parse(settings.reject_page_types, settings.listing_link_share, settings.short_text_words)
+    return PageRules.parse(
+        settings.reject_page_types, settings.listing_link_share, settings.short_text_words
+    )
 
 
 def _kafka_time(origin: Source) -> str:
     """The raw message's Kafka timestamp as ISO-8601 (now, if the broker gave none)."""
     if origin.timestamp_ms is None:
-        return envelope.iso_utc(datetime.now(timezone.utc))
-    return envelope.iso_utc(datetime.fromtimestamp(origin.timestamp_ms / 1000, timezone.utc))
+        return envelope.iso_utc(datetime.now(UTC))
+    return envelope.iso_utc(datetime.fromtimestamp(origin.timestamp_ms / 1000, UTC))
 
 
 def rejected(

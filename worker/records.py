@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: duplicates gained `near`, `similarity` and `stale`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +110,14 @@ class Duplicate:
 
     schema_version: int
     kind: str
-    """`url`: same canonical URL, same content; `content`: same text under another URL."""
+    """`url`: same canonical URL, unchanged or cosmetically changed text (or a stale fetch);
+    `content`: the same text under another URL; `near`: nearly the same text under another URL."""
     duplicate_of: str
-    """The id of the article this page duplicates."""
+    """The id of the published article this page repeats."""
+    similarity: float
+    """Estimated Jaccard similarity of the two texts' shingles (1.0 for the same text)."""
+    stale: bool
+    """True if the page was fetched before the article's current revision."""
     id: str
     url: str
     canonical_url: str
@@ -120,6 +126,16 @@ class Duplicate:
     source: str | None
     meta: Any
     origin: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Sketched:
+    """A cleaned page on its way through the internal dedup topics, with its MinHash sketch."""
+
+    page: Extracted
+    signature: str
+    """Base64 of the MinHash signature (`core.minhash.Sketch`)."""
+    shingles: int
 
 
 @dataclass(frozen=True, slots=True)

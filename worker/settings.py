@@ -69,14 +69,19 @@ class Settings:
     log_level: str = "info"
 
     @property
-    def topic_by_content(self) -> str:
-        """Internal topic keyed by content hash (first dedup stage)."""
-        return f"{self.app_id}-pages.by-content"
+    def topic_by_url(self) -> str:
+        """Internal topic of cleaned pages keyed by article id (first dedup stage)."""
+        return f"{self.app_id}-pages.by-url"
 
     @property
-    def topic_by_url(self) -> str:
-        """Internal topic keyed by article id (second dedup stage)."""
-        return f"{self.app_id}-pages.by-url"
+    def topic_by_band(self) -> str:
+        """Internal topic of band-key queries, partitioned by band key (second stage)."""
+        return f"{self.app_id}-pages.by-band"
+
+    @property
+    def topic_verdicts(self) -> str:
+        """Internal topic of band partitions' answers, keyed by article id (third stage)."""
+        return f"{self.app_id}-pages.verdicts"
 
     @property
     def stall_limit_s(self) -> float:

@@ -4,7 +4,7 @@ The worker creates what is missing and checks the rest before faust starts (see
 `kafka_tools.ensure_topics`), so the consumer group never forms without a topic it needs; the
 `topics` command creates the same list. Pure: no Kafka here.
 
-Co-partitioned topics (the raw input, both internal stages and both changelogs) must all have
+Co-partitioned topics (the raw input, the internal stages and the changelogs) must all have
 `INGEST_PARTITIONS` partitions: a dedup table's partition N is rebuilt from changelog partition
 N and updated from internal-topic partition N, so any other count splits a key's state.
 """
@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 from worker.settings import Settings
 
-TABLE_OWNERS = "content-owners"
 TABLE_URLS = "url-state"
+TABLE_PENDING = "pending"
+TABLE_BANDS = "band-lists"
+TABLE_MEMBERS = "band-members"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,13 @@ def changelog(settings: Settings, table: str) -> str:
 
 
 def consumed(settings: Settings) -> list[str]:
-    """The topics the consumer group reads: the raw input and the two internal stages."""
-    return [settings.topic_raw, settings.topic_by_content, settings.topic_by_url]
+    """The topics the consumer group reads: the raw input and the three internal stages."""
+    return [
+        settings.topic_raw,
+        settings.topic_by_url,
+        settings.topic_by_band,
+        settings.topic_verdicts,
+    ]
 
 
 def specs(settings: Settings) -> list[TopicSpec]:
@@ -57,10 +64,13 @@ def specs(settings: Settings) -> list[TopicSpec]:
 
     return [
         spec(settings.topic_raw, "input"),
-        spec(settings.topic_by_content, "internal"),
-        spec(changelog(settings, TABLE_OWNERS), "changelog", compacted),
         spec(settings.topic_by_url, "internal"),
         spec(changelog(settings, TABLE_URLS), "changelog", compacted),
+        spec(changelog(settings, TABLE_PENDING), "changelog", compacted),
+        spec(settings.topic_by_band, "internal"),
+        spec(changelog(settings, TABLE_BANDS), "changelog", compacted),
+        spec(changelog(settings, TABLE_MEMBERS), "changelog", compacted),
+        spec(settings.topic_verdicts, "internal"),
         spec(settings.topic_articles, "output"),
         spec(settings.topic_duplicates, "output"),
         spec(settings.topic_rejected, "output"),

@@ -11,13 +11,13 @@ from jsonschema import ValidationError
 
 from tests.contract.schemas import validate, validator
 from tests.fixtures.synthetic import article_html, message
-from worker import codec
+from worker import codec, pipeline
 from worker.core import dedup
 from worker.core.envelope import parse_raw_page
 from worker.core.pagetype import PageRules
 from worker.errors import PageError, Reason
 from worker.pipeline import Failure, clean, rejected
-from worker.records import RawPage, Source
+from worker.records import RawPage, Sketched, Source
 
 ORIGIN = Source("pages.raw", 3, 42, 1_746_000_000_000)
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
@@ -34,8 +34,8 @@ def extracted(seed: int = 1) -> Any:
 def test_article_and_duplicates_follow_their_schemas() -> None:
     page = extracted()
     validate("article", as_json(dedup.article(page, 1, "2025-05-01T10:00:00.000Z")))
-    for kind in ("url", "content"):
-        validate("duplicate", as_json(dedup.duplicate(page, kind, page.id)))
+    for kind in ("url", "content", "near"):
+        validate("duplicate", as_json(dedup.duplicate(page, kind, page.id, 0.8125, kind == "url")))
 
 
 @pytest.mark.parametrize("name", ["news-en.html", "blog-de.html", "news-id-latin1.html", "aggregator-id.html"])
@@ -57,7 +57,12 @@ def test_new_fields_are_in_the_article_record() -> None:
 def test_extracted_records_survive_the_internal_topics() -> None:
     page = clean(RawPage(url="https://portalberita.example/internasional/kursk", body=(PAGES / "aggregator-id.html").read_bytes()),
                  ORIGIN, 10**7)
-    assert codec.decode_extracted(codec.encode(page)) == page
+    sketched = pipeline.process_sketched(
+        codec.encode(message("https://example.com/a", article_html(1))), ORIGIN, 10**7
+    )
+    assert isinstance(sketched, Sketched)
+    assert codec.sketched(codec.encode(sketched)) == sketched
+    assert codec.extracted(codec.plain(page)) == page
 
 
 def test_a_kept_listing_follows_the_schema() -> None:

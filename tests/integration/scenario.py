@@ -17,10 +17,10 @@ from tests.contract.schemas import validate
 from tests.fixtures.synthetic import message
 from tests.integration.harness import Collector, Names, Output, Sent, produce
 from worker import codec
-from worker.core import dedup
+from worker.core import dedup, minhash
 from worker.core.envelope import parse_raw_page
 from worker.pipeline import clean
-from worker.records import Source
+from worker.records import Extracted, Source
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 SPA = '<html><body><div id="root"></div><script src="/app.js"></script></body></html>'
@@ -53,9 +53,9 @@ class Scenario:
         return Source(self.names.raw, sent.partition, sent.offset, sent.timestamp_ms)
 
     async def page(self, url: str, html: str, name: str, *, revision: int = 0, dup: tuple[str, str] | None = None,
-                   keyed: bool = True, **fields: Any) -> None:
+                   stale: bool = False, keyed: bool = True, **fields: Any) -> None:
         """Send a valid page (keyed by its URL, or with no key): an article at `revision`, or a
-        duplicate (kind, of page name)."""
+        duplicate (kind, of page name: the article whose text it is compared with)."""
         msg = message(url, html, **fields)
         value = orjson.dumps(msg)
 
@@ -65,7 +65,10 @@ class Scenario:
                 self.extracted[name] = extracted
                 return Expect(self.names.articles, _json(dedup.article(extracted, revision, "")))
             kind, of = dup
-            return Expect(self.names.duplicates, _json(dedup.duplicate(extracted, kind, self.extracted[of].id)))
+            target = self.extracted[of]
+            similarity = similarity_of(extracted, target)
+            record = dedup.duplicate(extracted, kind, target.id, similarity, stale)
+            return Expect(self.names.duplicates, _json(record))
 
         await self.send(value, expect, key=url.encode() if keyed else None)
 
@@ -99,7 +102,8 @@ class Scenario:
                 assert actual.pop("processed_at", "") is not None
                 wanted = dict(expect.value or {})
                 wanted.pop("processed_at", None)
-                assert actual == wanted
+                assert actual == wanted, {k: (actual.get(k), wanted.get(k)) for k in {*actual, *wanted}
+                                          if actual.get(k) != wanted.get(k)}
                 assert record.key == wanted["id"].encode()
         self.repeats = sum(len(v) - 1 for v in by_origin.values())
 
@@ -110,6 +114,13 @@ class Scenario:
     async def outputs(self, collector: Collector, timeout_s: float = 120) -> list[Output]:
         """The output records once every input sent so far has one (see `Collector.until_origins`)."""
         return await collector.until_origins(set(self.expected), timeout_s=timeout_s)
+
+
+def similarity_of(page: Extracted, other: Extracted) -> float:
+    """The similarity the worker reports between two cleaned pages."""
+    if page.content_hash == other.content_hash:
+        return 1.0
+    return round(minhash.jaccard(minhash.sketch(page.text), minhash.sketch(other.text)), 4)
 
 
 def _decided(record: Output) -> tuple[str, bytes | None, dict[str, Any]]:

@@ -69,7 +69,7 @@ async def test_every_page_accounted_for_once(
     for _ in range(processes):
         workers.start(partitions)
     await wait_for_group(broker.bootstrap, names.app_id, processes)
-    await s.page(A, article_html(4), "a2-refetch", dup=("url", "a"))
+    await s.page(A, article_html(4), "a2-refetch", dup=("url", "a2"))
     await s.page("https://other.example.com/syndicated/story-2", article_html(2), "c-copy", dup=("content", "c"))
     await s.page("https://blog.example.net/posts/7?id=7", article_html(3), "d-variant", dup=("url", "d"), as_body=True)
     s.check(await s.outputs(collector))

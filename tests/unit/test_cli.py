@@ -35,7 +35,7 @@ def run_clean(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict
 def test_news_en(capsys: pytest.CaptureFixture[str]) -> None:
     code, article = run_clean(capsys, str(PAGES / "news-en.html"))
     assert code == 0
-    assert article["schema_version"] == 1
+    assert article["schema_version"] == 2
     assert article["revision"] == 1
     assert article["url"] == article["canonical_url"] == "http://localhost/news-en.html"
     assert article["id"] == article_id("http://localhost/news-en.html")

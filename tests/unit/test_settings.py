@@ -107,14 +107,15 @@ def test_bad_value_names_the_variable(var: str, raw: str) -> None:
 
 def test_derived_topic_names_follow_the_app_id() -> None:
     settings = Settings.from_env({"INGEST_APP_ID": "ingest-staging"})
-    assert settings.topic_by_content == "ingest-staging-pages.by-content"
+    assert settings.topic_by_band == "ingest-staging-pages.by-band"
+    assert settings.topic_verdicts == "ingest-staging-pages.verdicts"
     assert settings.topic_by_url == "ingest-staging-pages.by-url"
     assert settings.app_data_dir == Path(".ingest-data") / "ingest-staging"
 
 
 def test_derived_names_with_defaults() -> None:
     settings = Settings.from_env({})
-    assert settings.topic_by_content == "ingest-worker-pages.by-content"
+    assert settings.topic_by_band == "ingest-worker-pages.by-band"
     assert settings.topic_by_url == "ingest-worker-pages.by-url"
 
 

@@ -10,14 +10,17 @@ def test_every_topic_of_the_app_is_listed_with_its_partitions_and_config() -> No
     settings = Settings(app_id="news", partitions=6, topic_raw="crawl.raw", max_message_bytes=1000)
     by_name = {spec.name: spec for spec in specs(settings)}
     assert list(by_name) == [
-        "crawl.raw", "news-pages.by-content", "news-content-owners-changelog", "news-pages.by-url",
-        "news-url-state-changelog", "articles", "articles.duplicates", "pages.rejected",
+        "crawl.raw", "news-pages.by-url", "news-url-state-changelog", "news-pending-changelog",
+        "news-pages.by-band", "news-band-lists-changelog", "news-band-members-changelog",
+        "news-pages.verdicts", "articles", "articles.duplicates", "pages.rejected",
     ]  # fmt: skip
     assert all(spec.partitions == 6 for spec in by_name.values())
     assert by_name["news-url-state-changelog"].config == {"cleanup.policy": "compact", "max.message.bytes": "1000"}
     assert by_name["news-pages.by-url"].config == {"max.message.bytes": "1000"}
     assert [s.name for s in specs(settings) if not s.copartitioned] == ["articles", "articles.duplicates", "pages.rejected"]
-    assert consumed(settings) == ["crawl.raw", "news-pages.by-content", "news-pages.by-url"]
+    assert consumed(settings) == [
+        "crawl.raw", "news-pages.by-url", "news-pages.by-band", "news-pages.verdicts",
+    ]  # fmt: skip
 
 
 def test_problems_name_missing_topics_and_wrong_partition_counts_of_copartitioned_ones() -> None:

@@ -1,81 +1,407 @@
-"""Exact deduplication as pure decisions: (what the table holds, page) -> (new state, verdict).
+"""Deduplication as pure decisions: (what the tables hold, a message) -> (new state, outputs).
 
-Two stages, each keyed so that its state lives in exactly one partition:
-1. by content hash: the first article id seen with a text owns it; the same text under another
-   id is a `content` duplicate of the owner.
-2. by article id (canonical URL): unchanged content is a `url` duplicate; changed content is
-   the next revision.
-Both stages remember the raw message (`origin`) that set their state, so a replayed message
-(same topic, partition, offset) is re-published, never dropped as a duplicate of itself.
+Three stages, each keyed so that the state it touches lives in exactly one partition:
+
+1. `url_step`, keyed by article id (canonical URL). A page whose URL already has a published
+   article is compared with that article: a stale fetch (fetched before the current revision)
+   and a cosmetic change are `url` duplicates, a substantial change is the next revision. A
+   page of a URL without an article asks the band stage for near-duplicate candidates.
+2. `band_step`, keyed by LSH band key (`core.minhash`). Each band key keeps its members in
+   arrival order; a query appends the page and answers with the members that came before it.
+3. `gather_step`, keyed by article id again: once every band partition has answered, the page
+   is verified against its candidates and decided.
+
+Who comes first between two near-copies is decided in one place: the band partition of the
+lowest band the two share (their *pivot*). Both pages see the same order there, so of two
+near-copies decided at the same moment exactly one is published, whatever the partitioning.
+
+Every decision is stored under the raw message's coordinates, so a replayed message gets
+exactly the decision it got the first time (kind, revision, target, processed_at).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Source
+from worker.core import minhash
+from worker.core.minhash import Sketch
+from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Sketched, Source
+
+NEAR_SIMILARITY = 0.6
+"""Estimated Jaccard similarity from which a page at another URL is a near-duplicate."""
+REVISION_CHANGE = 0.3
+"""Share of new (or removed) text, relative to the current revision, that makes a revision."""
+MIN_SHINGLES = 12
+"""Texts with fewer shingles (about a dozen words) are too short to call near-copies."""
+MAX_BAND_MEMBERS = 200
+"""Members remembered per band key: a key shared by more pages than this says nothing."""
+
+
+def origin_key(origin: Source) -> str:
+    """The identity of a raw message: 'topic:partition:offset'."""
+    return f"{origin.topic}:{origin.partition}:{origin.offset}"
+
+
+def band_partition(key: str, partitions: int) -> int:
+    """The partition that owns a band key."""
+    return int(key, 16) % partitions
+
+
+# --- state ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class ContentOwner:
-    """Stage-1 state per content hash: which article owns this text."""
+class Decision:
+    """What was decided for one raw message, replayed as is."""
 
-    id: str
-    origin: list[Any]
+    kind: str
+    """`article`, or a duplicate kind: `url`, `content`, `near`."""
+    processed_at: str
+    revision: int | None = None
+    duplicate_of: str | None = None
+    similarity: float = 1.0
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """The published revision of an article: what later pages of its URL are compared with."""
+
+    revision: int
+    content_hash: str
+    signature: str
+    shingles: int
+    fetched_at: str
+
+    @property
+    def sketch(self) -> Sketch:
+        return Sketch.decode(self.signature, self.shingles)
 
 
 @dataclass(frozen=True, slots=True)
 class UrlState:
-    """Stage-2 state per article id: its latest revision."""
+    """Per article id: its current revision (None until one is published) and every decision
+    taken for a page of this id, by raw coordinates."""
 
+    current: Revision | None = None
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> UrlState:
+        if not data:
+            return cls()
+        current = data.get("current")
+        return cls(
+            current=None if current is None else Revision(**current),
+            decisions={k: Decision(**d) for k, d in data.get("decisions", {}).items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A page indexed in a band partition."""
+
+    id: str
     content_hash: str
-    revision: int
-    origin: list[Any]
-    processed_at: str
+    signature: str
+    shingles: int
+    root: str | None
+    """The published article it belongs to, once decided (its own id if published)."""
 
 
-def origin_key(origin: Source) -> list[Any]:
-    """The identity of a raw message: [topic, partition, offset]."""
-    return [origin.topic, origin.partition, origin.offset]
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A member that came before the querying page in at least one of its band keys."""
+
+    member: str
+    """The member's origin key."""
+    earlier_in: list[int]
+    """The band indexes where it came first."""
+    id: str
+    content_hash: str
+    signature: str
+    shingles: int
+    root: str | None
 
 
-def check_content(
-    owner: ContentOwner | None, page: Extracted
-) -> tuple[ContentOwner | None, Duplicate | None]:
-    """Stage 1: (owner to store or None, duplicate record or None to pass the page on)."""
-    if owner is None:
-        return ContentOwner(id=page.id, origin=origin_key(page.origin)), None
-    if owner.id == page.id or owner.origin == origin_key(page.origin):
-        return None, None
-    return None, duplicate(page, kind="content", of=owner.id)
+@dataclass(frozen=True, slots=True)
+class BandQuery:
+    """A page's band keys that live in one band partition, with what members keep of it."""
+
+    member: str
+    bands: list[tuple[int, str]]
+    """(band index, band key)."""
+    id: str
+    content_hash: str
+    signature: str
+    shingles: int
+    root: str | None = None
+    """Set for a published revision: it is indexed, nobody waits for an answer."""
 
 
-def check_url(
-    state: UrlState | None, page: Extracted, now: str
-) -> tuple[UrlState | None, Article | Duplicate]:
-    """Stage 2: (state to store or None, the record to publish)."""
-    if state is not None and state.origin == origin_key(page.origin):
-        return None, article(page, state.revision, state.processed_at)
-    if state is not None and state.content_hash == page.content_hash:
-        return None, duplicate(page, kind="url", of=page.id)
-    revision = 1 if state is None else state.revision + 1
-    new = UrlState(page.content_hash, revision, origin_key(page.origin), now)
-    return new, article(page, revision, now)
+@dataclass(frozen=True, slots=True)
+class BandSettle:
+    """Tells a band partition which published article a member belongs to."""
+
+    member: str
+    root: str
 
 
-def article(page: Extracted, revision: int, processed_at: str) -> Article:
-    """The article record for a page at a revision."""
-    extracted = {f.name: getattr(page, f.name) for f in fields(Extracted)}
-    return Article(schema_version=SCHEMA_VERSION, revision=revision, processed_at=processed_at, **extracted)
+@dataclass(frozen=True, slots=True)
+class BandReply:
+    """One band partition's answer to a query."""
+
+    member: str
+    part: int
+    candidates: list[Candidate]
 
 
-def duplicate(page: Extracted, kind: str, of: str) -> Duplicate:
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A page waiting for its band partitions' answers (keyed by its origin key)."""
+
+    page: Sketched
+    parts: list[int]
+    replies: dict[int, list[Candidate]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return set(self.parts) <= set(self.replies)
+
+
+# --- stage 1: by article id -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A page decided: the state to store (None: unchanged), its record, and the band keys to
+    index it under when it was published (by partition; empty when nothing to index)."""
+
+    state: UrlState | None
+    record: Article | Duplicate
+    index: dict[int, BandQuery] = field(default_factory=dict)
+    settle: dict[int, BandSettle] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Scatter:
+    """A page of a URL without an article: ask these band partitions for candidates."""
+
+    pending: Pending
+    queries: dict[int, BandQuery]
+
+
+def url_step(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided | Scatter:
+    """Stage 1: replay, compare with the URL's current article, or look for near-copies."""
+    known = state.decisions.get(origin_key(page.page.origin))
+    if known is not None:
+        return _replayed(page, known, partitions)
+    if state.current is not None:
+        return _against_current(state, page, now, partitions)
+    if page.shingles < MIN_SHINGLES:
+        return _publish(state, page, now)
+    queries = band_queries(page, partitions)
+    return Scatter(Pending(page, sorted(queries)), queries)
+
+
+def _against_current(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided:
+    """Compare a page with its URL's published revision."""
+    current = state.current
+    assert current is not None
+    new, old = _sketch(page), current.sketch
+    similarity = (
+        1.0 if page.page.content_hash == current.content_hash else minhash.jaccard(new, old)
+    )
+    stale = page.page.fetched_at < current.fetched_at
+    change = max(minhash.new_share(new, old), minhash.new_share(old, new))
+    if stale or similarity == 1.0 or change < REVISION_CHANGE:
+        decision = Decision(
+            "url", now, duplicate_of=page.page.id, similarity=similarity, stale=stale
+        )
+        return _remember(state, page, decision)
+    published = _publish(state, page, now, current.revision + 1)
+    return replace(published, index=_index(page, partitions))
+
+
+def _publish(state: UrlState, page: Sketched, now: str, revision: int = 1) -> Decided:
+    """Publish a page as the given revision of its article."""
+    p = page.page
+    current = Revision(revision, p.content_hash, page.signature, page.shingles, p.fetched_at)
+    decision = Decision("article", now, revision=revision)
+    return _remember(replace(state, current=current), page, decision)
+
+
+def _index(page: Sketched, partitions: int) -> dict[int, BandQuery]:
+    """The queries that index a published page under its band keys (none for a short text)."""
+    if page.shingles < MIN_SHINGLES:
+        return {}
+    return band_queries(page, partitions, root=page.page.id)
+
+
+def _replayed(page: Sketched, decision: Decision, partitions: int) -> Decided:
+    """A message decided before: the same record, and its band entries brought up to date (in
+    case the process died between storing the decision and sending them)."""
+    again = record(page.page, decision)
+    if isinstance(again, Article):
+        return Decided(None, again, index=_index(page, partitions))
+    if page.shingles < MIN_SHINGLES:
+        return Decided(None, again)
+    member = origin_key(page.page.origin)
+    parts = band_queries(page, partitions)
+    return Decided(None, again, settle={p: BandSettle(member, again.duplicate_of) for p in parts})
+
+
+def _remember(state: UrlState, page: Sketched, decision: Decision) -> Decided:
+    decisions = {**state.decisions, origin_key(page.page.origin): decision}
+    return Decided(replace(state, decisions=decisions), record(page.page, decision))
+
+
+def band_queries(page: Sketched, partitions: int, root: str | None = None) -> dict[int, BandQuery]:
+    """A page's band keys grouped by the partition that owns them."""
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for index, key in enumerate(minhash.band_keys(_sketch(page))):
+        grouped.setdefault(band_partition(key, partitions), []).append((index, key))
+    p = page.page
+    member = origin_key(p.origin)
+    return {
+        part: BandQuery(member, bands, p.id, p.content_hash, page.signature, page.shingles, root)
+        for part, bands in grouped.items()
+    }
+
+
+# --- stage 2: by band key ---------------------------------------------------------------------
+
+
+def band_step(
+    lists: Mapping[str, list[str]], member_of: Callable[[str], Member | None], query: BandQuery
+) -> tuple[dict[str, list[str]], Member | None, list[Candidate]]:
+    """Stage 2: (band lists to store, member to store or None, candidates that came first).
+
+    Idempotent: a query seen before gets the same candidates and changes nothing.
+    """
+    updates: dict[str, list[str]] = {}
+    earlier: dict[str, list[int]] = {}
+    for index, key in query.bands:
+        listed = lists.get(key, [])
+        if query.member in listed:
+            before = listed[: listed.index(query.member)]
+        else:
+            before = listed
+            if len(listed) < MAX_BAND_MEMBERS:
+                updates[key] = [*listed, query.member]
+        for member in before:
+            earlier.setdefault(member, []).append(index)
+    candidates = [
+        Candidate(name, bands, m.id, m.content_hash, m.signature, m.shingles, m.root)
+        for name, bands in earlier.items()
+        if (m := member_of(name)) is not None
+    ]
+    known = member_of(query.member)
+    new = None
+    if known is None:
+        new = Member(query.id, query.content_hash, query.signature, query.shingles, query.root)
+    elif query.root is not None and known.root != query.root:
+        new = replace(known, root=query.root)
+    return updates, new, candidates
+
+
+def settle_member(member: Member | None, settle: BandSettle) -> Member | None:
+    """The member with its root set (None if it is not indexed here or already settled)."""
+    if member is None or member.root == settle.root:
+        return None
+    return replace(member, root=settle.root)
+
+
+# --- stage 3: by article id, once every band partition answered -------------------------------
+
+
+def gather_step(state: UrlState, pending: Pending, now: str, partitions: int) -> Decided:
+    """Stage 3: decide a page from its candidates (or its URL's article, if one appeared)."""
+    page = pending.page
+    known = state.decisions.get(origin_key(page.page.origin))
+    if known is not None:
+        return _replayed(page, known, partitions)
+    if state.current is not None:
+        decided = _against_current(state, page, now, partitions)
+    else:
+        decided = _against_candidates(state, page, _merge(pending.replies.values()), now)
+    root = decided.record.id if isinstance(decided.record, Article) else decided.record.duplicate_of
+    member = origin_key(page.page.origin)
+    settle = {part: BandSettle(member, root) for part in pending.parts}
+    return replace(decided, settle=settle)
+
+
+def _against_candidates(
+    state: UrlState, page: Sketched, candidates: Iterable[Candidate], now: str
+) -> Decided:
+    """Published unless a verified near-copy came first at the two pages' pivot band."""
+    sketch = _sketch(page)
+    keys = minhash.band_keys(sketch)
+    best: tuple[float, Candidate] | None = None
+    for candidate in candidates:
+        other = Sketch.decode(candidate.signature, candidate.shingles)
+        exact = candidate.content_hash == page.page.content_hash
+        similarity = 1.0 if exact else minhash.jaccard(sketch, other)
+        if similarity < NEAR_SIMILARITY or not _came_first(candidate, keys, other):
+            continue
+        if best is None or similarity > best[0]:
+            best = (similarity, candidate)
+    if best is None:
+        return _publish(state, page, now)  # already indexed by its queries
+    similarity, first = best
+    target = first.root or first.id
+    kind = "url" if target == page.page.id else "content" if similarity == 1.0 else "near"
+    decision = Decision(kind, now, duplicate_of=target, similarity=round(similarity, 4))
+    return _remember(state, page, decision)
+
+
+def _came_first(candidate: Candidate, keys: list[str], other: Sketch) -> bool:
+    """True if the candidate came before the page at their lowest shared band."""
+    other_keys = minhash.band_keys(other)
+    pivot = next((i for i, (a, b) in enumerate(zip(keys, other_keys, strict=True)) if a == b), None)
+    return pivot is not None and pivot in candidate.earlier_in
+
+
+def _merge(replies: Iterable[list[Candidate]]) -> list[Candidate]:
+    """One candidate per member, with the band indexes of every reply."""
+    merged: dict[str, Candidate] = {}
+    for reply in replies:
+        for c in reply:
+            seen = merged.get(c.member)
+            bands = c.earlier_in if seen is None else sorted({*seen.earlier_in, *c.earlier_in})
+            merged[c.member] = replace(c, earlier_in=bands)
+    return list(merged.values())
+
+
+def add_reply(pending: Pending, reply: BandReply) -> Pending:
+    """The pending page with one more partition's answer (a repeated answer changes nothing)."""
+    return replace(pending, replies={**pending.replies, reply.part: reply.candidates})
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+def record(page: Extracted, decision: Decision) -> Article | Duplicate:
+    """The output record of a decision."""
+    if decision.kind == "article":
+        assert decision.revision is not None
+        return article(page, decision.revision, decision.processed_at)
+    assert decision.duplicate_of is not None
+    return duplicate(page, decision.kind, decision.duplicate_of, decision.similarity, decision.stale)
+
+
+def duplicate(
+    page: Extracted, kind: str, of: str, similarity: float = 1.0, stale: bool = False
+) -> Duplicate:
     """The duplicate record for a dropped page."""
     return Duplicate(
         schema_version=SCHEMA_VERSION,
         kind=kind,
         duplicate_of=of,
+        similarity=similarity,
+        stale=stale,
         id=page.id,
         url=page.url,
         canonical_url=page.canonical_url,
@@ -87,6 +413,54 @@ def duplicate(page: Extracted, kind: str, of: str) -> Duplicate:
     )
 
 
-def to_table(state: ContentOwner | UrlState) -> dict[str, Any]:
-    """A state as the JSON object stored in its table."""
-    return asdict(state)
+def article(page: Extracted, revision: int, processed_at: str) -> Article:
+    """The article record for a page at a revision."""
+    extracted = {f.name: getattr(page, f.name) for f in fields(Extracted)}
+    return Article(
+        schema_version=SCHEMA_VERSION, revision=revision, processed_at=processed_at, **extracted
+    )
+
+
+def _sketch(page: Sketched) -> Sketch:
+    return Sketch.decode(page.signature, page.shingles)
+
+
+# --- the three stages in one process ----------------------------------------------------------
+
+
+class InProcess:
+    """The three stages over in-memory tables, one page at a time: what the streaming worker
+    decides when nothing runs concurrently (benchmarks and tests; no Kafka)."""
+
+    def __init__(self, partitions: int = 4) -> None:
+        self.partitions = partitions
+        self.urls: dict[str, UrlState] = {}
+        self.lists: dict[str, list[str]] = {}
+        self.members: dict[str, Member] = {}
+
+    def add(self, page: Sketched, now: str) -> Article | Duplicate:
+        """Decide one page, as the url, band and gather stages would."""
+        state = self.urls.get(page.page.id, UrlState())
+        step = url_step(state, page, now, self.partitions)
+        if isinstance(step, Scatter):
+            pending = step.pending
+            for part, query in step.queries.items():
+                reply = BandReply(query.member, part, self._band(query))
+                pending = add_reply(pending, reply)
+            step = gather_step(state, pending, now, self.partitions)
+        if step.state is not None:
+            self.urls[page.page.id] = step.state
+        for query in step.index.values():
+            self._band(query)
+        for settle in step.settle.values():
+            settled = settle_member(self.members.get(settle.member), settle)
+            if settled is not None:
+                self.members[settle.member] = settled
+        return step.record
+
+    def _band(self, query: BandQuery) -> list[Candidate]:
+        lists, member, candidates = band_step(self.lists, self.members.get, query)
+        self.lists.update(lists)
+        if member is not None:
+            self.members[query.member] = member
+        return candidates

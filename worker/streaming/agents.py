@@ -1,13 +1,17 @@
-"""The three agents, thin: decode, decide (in core), route, wait for delivery.
+"""The four stages as named units, and the faust wiring that runs them.
 
-    pages.raw --intake--> <app>-pages.by-content --by_content--> <app>-pages.by-url --by_url--> articles
-        |                          |                                   |
-        +--> pages.rejected        +--> articles.duplicates            +--> articles.duplicates
+    pages.raw -Intake-> <app>-pages.by-url -UrlStage-> articles, articles.duplicates
+        |                  (by id)         | a URL without an article:
+        +-> pages.rejected                 v
+              <app>-pages.by-band -BandStage-> <app>-pages.verdicts -GatherStage-> the outputs
+                (by band key)                    (by id)
 
-Every event is handled inside an error boundary: a bug becomes a `internal_error` rejection,
-never a skipped offset. An event is settled (may be committed, see `offsets`) only after its
-output is acknowledged by the broker; if the broker refuses output, or does not acknowledge it
-within `INGEST_SEND_TIMEOUT_S`, the process exits without committing (`exits`).
+The decisions are `core.dedup`'s pure functions; a stage decodes an event, reads and writes its
+tables, and returns the records to send. Every event is handled inside an error boundary: a
+bug becomes an `internal_error` rejection, never a skipped offset. An event is settled (may be
+committed, see `offsets`) only after all its records are acknowledged by the broker; if the
+broker refuses output, or does not acknowledge it within `INGEST_SEND_TIMEOUT_S`, the process
+exits without committing (`exits`).
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import functools
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
 
 import faust
 from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
+from faust.types import EventT, StreamT, TopicT
 
 from worker import codec, metrics, pipeline
 from worker.core import dedup
@@ -30,7 +36,7 @@ from worker.core.envelope import iso_utc
 from worker.errors import Reason
 from worker.health import ProgressClock
 from worker.pipeline import Failure
-from worker.records import Article, Extracted, Source
+from worker.records import Article, Sketched, Source
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
 from worker.streaming import exits
@@ -43,7 +49,29 @@ log = logging.getLogger(__name__)
 BATCH_WAIT_S = 0.05
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
 
-Send = tuple[faust.TopicT, bytes | None, bytes]
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """One record to produce."""
+
+    topic: TopicT
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What handling one event produced: records to send, and what to do once they are in."""
+
+    sends: list[Send] = field(default_factory=list)
+    done: Callable[[], None] | None = None
+
+
+class Stage(Protocol):
+    """A dedup stage: decides one event against its tables (synchronously, on the loop)."""
+
+    def handle(self, event: EventT) -> Outcome: ...
 
 
 def register(
@@ -54,87 +82,210 @@ def register(
     settings: Settings,
     clock: ProgressClock,
 ) -> None:
-    """Attach the intake and the two dedup agents to the app."""
-    process = functools.partial(
-        pipeline.process, max_page_bytes=settings.max_page_bytes, rules=pipeline.rules_from(settings)
-    )
-    output = Output(topics, settings, lambda: app.consumer, clock)
+    """Attach the intake and the three dedup stages to the app."""
+    output = Output(topics, settings, lambda: cast(SettlingConsumer, app.consumer), clock)
+    intake = Intake(topics, settings, runner, output, clock)
+    stages: list[tuple[TopicT, str, Stage]] = [
+        (topics.by_url, "by_url", UrlStage(topics, tables, settings, output)),
+        (topics.by_band, "by_band", BandStage(topics, tables, output)),
+        (topics.verdicts, "gather", GatherStage(topics, tables, settings, output)),
+    ]
 
     @app.agent(topics.raw, name="intake")
-    async def intake(stream: faust.StreamT[bytes]) -> None:
+    async def run_intake(stream: StreamT[bytes]) -> None:
         """Clean raw pages in parallel child processes, in batches; publish in input order."""
-        async for batch in stream.take_events(settings.batch_size, within=BATCH_WAIT_S):
+        async for batch in cast(faust.Stream[bytes], stream).take_events(
+            settings.batch_size, within=BATCH_WAIT_S
+        ):
             events = output.unsettled(batch)
             try:
-                cleaning = [asyncio.ensure_future(_intake_one(event)) for event in events]
-                await output.publish(cleaning, events)
+                await output.publish(
+                    [asyncio.ensure_future(intake.handle(e)) for e in events], events
+                )
             except Exception as exc:  # faust would ack the batch anyway: never let it
                 exits.output_failed(exc)
 
-    async def _intake_one(event: faust.EventT) -> Send:
-        origin = source_of(event)
+    for topic, name, stage in stages:
+        app.agent(topic, name=name)(functools.partial(_run_stage, output, stage))
+
+
+async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
+    """Run a dedup stage one event at a time, in order."""
+    async for event in stream.events():
+        if not output.unsettled([event]):
+            continue
+        outcome = _guarded(stage, event, output)
         try:
-            result = await runner.run(process, event.value, origin)
-        except Exception as exc:  # the boundary: a bug rejects this page, not the batch
-            result = internal_failure(exc)
-        clock.mark()  # a page finished (even by timing out): progress, though nothing settled yet
-        if isinstance(result, Failure):
-            return output.rejection(result, origin, event.key, event.value)
-        return topics.by_content, result.content_hash.encode(), codec.encode(result)
-
-    def _by_content_one(page: Extracted, value: bytes) -> Send:
-        """Stage 1: the same text under another URL is a duplicate of its first owner."""
-        stored = tables.owners.get(page.content_hash)
-        owner = dedup.ContentOwner(**stored) if stored else None
-        new, duplicate = dedup.check_content(owner, page)
-        if new is not None:
-            tables.owners[page.content_hash] = dedup.to_table(new)
-        if duplicate is not None:
-            metrics.count("duplicate", duplicate.kind)
-            return topics.duplicates, page.id.encode(), codec.encode(duplicate)
-        return topics.by_url, page.id.encode(), value
-
-    def _by_url_one(page: Extracted, value: bytes) -> Send:
-        """Stage 2: unchanged content at a known URL is a duplicate; changed is a revision."""
-        stored = tables.urls.get(page.id)
-        state = dedup.UrlState(**stored) if stored else None
-        new, record = dedup.check_url(state, page, iso_utc(datetime.now(timezone.utc)))
-        if new is not None:
-            tables.urls[page.id] = dedup.to_table(new)
-        if isinstance(record, Article):
-            metrics.count("article")
-            return topics.articles, page.id.encode(), codec.encode(record)
-        metrics.count("duplicate", record.kind)
-        return topics.duplicates, page.id.encode(), codec.encode(record)
-
-    async def _stage(event: faust.EventT, decide: Any) -> Send:
-        """Decode an internal record and decide, inside the error boundary."""
-        origin = source_of(event)
-        try:
-            page = codec.decode_extracted(event.value)
-            origin = page.origin
-            send: Send = decide(page, event.value)
-            return send
+            await output.publish([_ready(outcome)], [event])
         except Exception as exc:
-            return output.rejection(internal_failure(exc), origin, event.key, event.value)
+            exits.output_failed(exc)
+        if outcome.done is not None:
+            outcome.done()
 
-    def stage(topic: faust.TopicT, name: str, decide: Any) -> None:
-        """Register a dedup stage: one event at a time, decided against its table."""
 
-        async def agent(stream: faust.StreamT[bytes]) -> None:
-            async for event in stream.events():
-                if not output.unsettled([event]):
-                    continue
-                try:
-                    await output.publish([_stage(event, decide)], [event])
-                except Exception as exc:
-                    exits.output_failed(exc)
+def _guarded(stage: Stage, event: EventT, output: Output) -> Outcome:
+    """The error boundary of a dedup stage: a bug rejects the message, nothing is skipped."""
+    try:
+        return stage.handle(event)
+    except Exception as exc:
+        origin = source_of(event)
+        return Outcome([output.rejection(internal_failure(exc), origin, event.key, event.value)])
 
-        agent.__doc__ = decide.__doc__
-        app.agent(topic, name=name)(agent)
 
-    stage(topics.by_content, "by_content", _by_content_one)
-    stage(topics.by_url, "by_url", _by_url_one)
+async def _ready(outcome: Outcome) -> list[Send]:
+    return outcome.sends
+
+
+def _now() -> str:
+    return iso_utc(datetime.now(UTC))
+
+
+class Intake:
+    """Raw page -> cleaned and sketched page keyed by article id, or a rejection."""
+
+    def __init__(
+        self,
+        topics: Topics,
+        settings: Settings,
+        runner: ProcessRunner | InlineRunner,
+        output: Output,
+        clock: ProgressClock,
+    ) -> None:
+        self.topics = topics
+        self.runner = runner
+        self.output = output
+        self.clock = clock
+        self.process = functools.partial(
+            pipeline.process_sketched,
+            max_page_bytes=settings.max_page_bytes,
+            rules=pipeline.rules_from(settings),
+        )
+
+    async def handle(self, event: EventT) -> list[Send]:
+        """Clean one page in a child process (the boundary: a bug rejects only this page)."""
+        origin = source_of(event)
+        try:
+            result = await self.runner.run(self.process, event.value, origin)
+        except Exception as exc:
+            result = internal_failure(exc)
+        self.clock.mark()  # a page finished (even by timing out): progress, nothing settled yet
+        if isinstance(result, Failure):
+            return [self.output.rejection(result, origin, event.key, event.value)]
+        return [Send(self.topics.by_url, result.page.id.encode(), codec.encode(result))]
+
+
+class UrlStage:
+    """Stage 1, by article id: replay, compare with the URL's article, or ask the bands."""
+
+    def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
+        self.topics = topics
+        self.tables = tables
+        self.partitions = settings.partitions
+        self.output = output
+
+    def handle(self, event: EventT) -> Outcome:
+        """Decide now, or store the page as pending and send its band queries."""
+        page = codec.sketched(event.value)
+        state = codec.url_state(self.tables.urls.get(page.page.id))
+        step = dedup.url_step(state, page, _now(), self.partitions)
+        if isinstance(step, dedup.Decided):
+            return Outcome(_apply(step, page, self.tables, self.topics))
+        key = dedup.origin_key(page.page.origin)
+        if self.tables.pending.get(key) is None:  # a replay keeps the answers it has
+            self.tables.pending[key] = codec.plain(step.pending)
+        return Outcome(_band_sends(self.topics, step.queries))
+
+
+class BandStage:
+    """Stage 2, by band key: index a page and answer with the members that came before it."""
+
+    def __init__(self, topics: Topics, tables: Tables, output: Output) -> None:
+        self.topics = topics
+        self.tables = tables
+        self.output = output
+
+    def handle(self, event: EventT) -> Outcome:
+        """A settle updates a member; a query is indexed and (unless a revision) answered."""
+        message = codec.decode_band_message(event.value)
+        if isinstance(message, dedup.BandSettle):
+            settled = dedup.settle_member(
+                codec.member(self.tables.members.get(message.member)), message
+            )
+            if settled is not None:
+                self.tables.members[message.member] = codec.plain(settled)
+            return Outcome()
+        try:
+            candidates = self._index(message)
+        except Exception:  # answer anyway: a page waiting for no answer would never be decided
+            log.exception("band stage failed for %s: answering with no candidates", message.member)
+            candidates = []
+        if message.root is not None:  # an indexed revision: nobody waits for an answer
+            return Outcome()
+        reply = dedup.BandReply(message.member, event.message.partition, candidates)
+        return Outcome([Send(self.topics.verdicts, message.id.encode(), codec.encode(reply))])
+
+    def _member(self, key: str) -> dedup.Member | None:
+        return codec.member(self.tables.members.get(key))
+
+    def _index(self, message: dedup.BandQuery) -> list[dedup.Candidate]:
+        lists = {key: self.tables.bands.get(key) or [] for _, key in message.bands}
+        updates, member, candidates = dedup.band_step(lists, self._member, message)
+        for key, listed in updates.items():
+            self.tables.bands[key] = listed
+        if member is not None:
+            self.tables.members[message.member] = codec.plain(member)
+        return candidates
+
+
+class GatherStage:
+    """Stage 3, by article id: collect the band answers for a page, then decide it."""
+
+    def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
+        self.topics = topics
+        self.tables = tables
+        self.partitions = settings.partitions
+        self.output = output
+
+    def handle(self, event: EventT) -> Outcome:
+        """Add the answer; with all answers in, decide (the pending page goes once delivered)."""
+        reply = codec.band_reply(event.value)
+        stored = self.tables.pending.get(reply.member)
+        if stored is None:  # decided and delivered before this repeated answer came
+            return Outcome()
+        pending = dedup.add_reply(codec.pending(stored), reply)
+        if not pending.complete:
+            self.tables.pending[reply.member] = codec.plain(pending)
+            return Outcome()
+        page = pending.page
+        state = codec.url_state(self.tables.urls.get(page.page.id))
+        step = dedup.gather_step(state, pending, _now(), self.partitions)
+        sends = _apply(step, page, self.tables, self.topics)
+        return Outcome(sends, done=functools.partial(self.tables.pending.pop, reply.member, None))
+
+
+def _apply(step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics) -> list[Send]:
+    """Store a decision; the record to publish, then the band messages that go with it."""
+    if step.state is not None:
+        tables.urls[page.page.id] = codec.plain(step.state)
+    record = step.record
+    if isinstance(record, Article):
+        metrics.count("article")
+        first = Send(topics.articles, record.id.encode(), codec.encode(record))
+    else:
+        metrics.count("duplicate", record.kind)
+        first = Send(topics.duplicates, record.id.encode(), codec.encode(record))
+    band: dict[int, dedup.BandQuery | dedup.BandSettle] = {**step.settle, **step.index}
+    return [first, *_band_sends(topics, band)]
+
+
+def _band_sends(
+    topics: Topics, messages: Mapping[int, dedup.BandQuery | dedup.BandSettle]
+) -> list[Send]:
+    """The band-stage messages, each to the partition that owns its band keys."""
+    return [
+        Send(topics.by_band, None, codec.band_message(message), partition)
+        for partition, message in sorted(messages.items())
+    ]
 
 
 class Output:
@@ -152,7 +303,7 @@ class Output:
         self.consumer = consumer
         self.clock = clock
 
-    def unsettled(self, events: list[faust.EventT]) -> list[faust.EventT]:
+    def unsettled(self, events: Sequence[EventT]) -> list[EventT]:
         """The events still to handle: a refetch redelivers messages already settled."""
         consumer = self.consumer()
         todo = []
@@ -173,46 +324,55 @@ class Output:
             (failure.url or "")[:200],
         )  # fmt: skip
         metrics.count("rejected", failure.reason.value)
-        record = pipeline.rejected(failure, origin, key, value, self.settings.rejected_payload_limit)
-        return self.topics.rejected, key, codec.encode(record)
+        record = pipeline.rejected(
+            failure, origin, key, value, self.settings.rejected_payload_limit
+        )
+        return Send(self.topics.rejected, key, codec.encode(record))
 
-    async def publish(self, sends: Iterable[Awaitable[Send]], events: Iterable[faust.EventT]) -> None:
-        """Send each record once it is ready, in input order; settle each event once acknowledged.
+    async def publish(
+        self, work: Iterable[Awaitable[list[Send]]], events: Iterable[EventT]
+    ) -> None:
+        """Send each event's records once ready, in input order; settle each event once all its
+        records are acknowledged.
 
         Raises if a record is refused or not acknowledged within the send timeout (the caller
         exits). A record too large for the producer or the topic is replaced by a rejection.
         """
-        pending: list[tuple[asyncio.Future[Any], float, Send, faust.EventT]] = []
-        for send, event in zip(sends, events):
-            record = await send
+        pending: list[tuple[list[asyncio.Future[Any]], float, list[Send], EventT]] = []
+        for sends, event in zip(work, events, strict=False):
+            records = await sends
             deadline = time.monotonic() + self.settings.send_timeout_s
-            pending.append((await self._send(record, deadline), deadline, record, event))
-            while pending and pending[0][0].done():  # settle what is in already, keeping order
+            futures = [await self._send(send, deadline) for send in records]
+            pending.append((futures, deadline, records, event))
+            while pending and all(f.done() for f in pending[0][0]):  # settle what is in, in order
                 await self._settle(*pending.pop(0))
         for item in pending:
             await self._settle(*item)
 
     async def _settle(
-        self, future: asyncio.Future[Any], deadline: float, send: Send, event: faust.EventT
+        self, futures: list[asyncio.Future[Any]], deadline: float, sends: list[Send], event: EventT
     ) -> None:
-        """Wait for one acknowledgement (or replace a too-large record), then settle the event."""
-        try:
-            await _within(future, deadline)
-        except Exception as exc:
-            if not _too_large(exc):
-                raise
-            failure = Failure(Reason.OUTPUT_TOO_LARGE, f"output record of {len(send[2])} bytes refused")
-            fallback = self.rejection(failure, source_of(event), event.key, event.value)
-            deadline = time.monotonic() + self.settings.send_timeout_s
-            await _within(await self._send(fallback, deadline), deadline)
+        """Wait for an event's acknowledgements (replacing a too-large record), then settle it."""
+        for future, send in zip(futures, sends, strict=True):
+            try:
+                await _within(future, deadline)
+            except Exception as exc:
+                if not _too_large(exc):
+                    raise
+                detail = f"output record of {len(send.value)} bytes refused"
+                failure = Failure(Reason.OUTPUT_TOO_LARGE, detail)
+                fallback = self.rejection(failure, source_of(event), event.key, event.value)
+                retry = time.monotonic() + self.settings.send_timeout_s
+                await _within(await self._send(fallback, retry), retry)
         self.consumer().settle(event.message)
         self.clock.mark()
 
     async def _send(self, send: Send, deadline: float) -> asyncio.Future[Any]:
         """Start sending one record; an error raised at once is returned as a failed future."""
-        topic, key, value = send
         try:
-            return await _within(topic.send(key=key, value=value), deadline)
+            started = send.topic.send(key=send.key, value=send.value, partition=send.partition)
+            future: asyncio.Future[Any] = await _within(started, deadline)
+            return future
         except Exception as exc:
             failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             failed.set_exception(exc)
@@ -223,8 +383,10 @@ async def _within(awaitable: Awaitable[Any], deadline: float) -> Any:
     """Await until the monotonic `deadline`; past it the broker is not delivering: TimeoutError."""
     try:
         return await asyncio.wait_for(awaitable, max(0.0, deadline - time.monotonic()))
-    except asyncio.TimeoutError:
-        raise TimeoutError("the broker did not acknowledge the output within the send timeout") from None
+    except TimeoutError:
+        raise TimeoutError(
+            "the broker did not acknowledge the output within the send timeout"
+        ) from None
 
 
 def _too_large(exc: BaseException) -> bool:
@@ -232,7 +394,7 @@ def _too_large(exc: BaseException) -> bool:
     return isinstance(exc, TOO_LARGE) or isinstance(exc.__cause__, TOO_LARGE)
 
 
-def source_of(event: faust.EventT) -> Source:
+def source_of(event: EventT) -> Source:
     """The coordinates of the message behind an event."""
     message = event.message
     timestamp = message.timestamp

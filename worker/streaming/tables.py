@@ -1,35 +1,48 @@
-"""Dedup state: two changelog-backed tables, co-partitioned with the internal topics."""
+"""Dedup state: four changelog-backed tables, co-partitioned with the internal topics.
+
+`urls` and `pending` are read and written by events of the by-url and verdicts topics (both
+keyed by article id); `bands` and `members` by events of the by-band topic (partitioned by band
+key). Values are plain JSON objects (`codec` turns them into `core.dedup` records).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import faust
+from faust.types import TableT
 
 from worker.settings import Settings
-from worker.topology import TABLE_OWNERS, TABLE_URLS
+from worker.topology import TABLE_BANDS, TABLE_MEMBERS, TABLE_PENDING, TABLE_URLS
+
+Table = TableT[str, Any]
 
 
 @dataclass(frozen=True)
 class Tables:
-    """`owners`: content hash -> ContentOwner; `urls`: article id -> UrlState (as JSON objects)."""
+    """The dedup tables (see `core.dedup` for what each value means)."""
 
-    owners: faust.Table
-    urls: faust.Table
+    urls: Table
+    """article id -> UrlState: current revision and every decision, by raw coordinates."""
+    pending: Table
+    """origin key -> Pending: a page waiting for its band partitions' answers."""
+    bands: Table
+    """band key -> origin keys of its members, in arrival order."""
+    members: Table
+    """origin key -> Member: what a band partition keeps of an indexed page."""
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
-    """Declare both tables (keys and values use the app's default json serializer)."""
+    """Declare the tables (keys and values use the app's default json serializer)."""
 
-    def table(name: str, help_: str) -> faust.Table:
-        return app.Table(
-            name,
-            default=None,
-            partitions=settings.partitions,
-            help=help_,
-        )
+    def table(name: str, help_: str) -> Table:
+        declared: Table = app.Table(name, default=None, partitions=settings.partitions, help=help_)
+        return declared
 
     return Tables(
-        owners=table(TABLE_OWNERS, "content hash -> first article id with that text"),
-        urls=table(TABLE_URLS, "article id -> latest content hash and revision"),
+        urls=table(TABLE_URLS, "article id -> current revision and decisions"),
+        pending=table(TABLE_PENDING, "origin -> page waiting for band answers"),
+        bands=table(TABLE_BANDS, "band key -> members in arrival order"),
+        members=table(TABLE_MEMBERS, "origin -> indexed page"),
     )

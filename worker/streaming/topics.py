@@ -11,11 +11,12 @@ from worker.settings import Settings
 
 @dataclass(frozen=True)
 class Topics:
-    """The worker's topics: input, the two internal dedup stages, and the three outputs."""
+    """The worker's topics: input, the three internal dedup stages, and the three outputs."""
 
     raw: faust.TopicT
-    by_content: faust.TopicT
     by_url: faust.TopicT
+    by_band: faust.TopicT
+    verdicts: faust.TopicT
     articles: faust.TopicT
     duplicates: faust.TopicT
     rejected: faust.TopicT
@@ -38,8 +39,9 @@ def declare(app: faust.App, settings: Settings) -> Topics:
 
     return Topics(
         raw=topic(settings.topic_raw),
-        by_content=topic(settings.topic_by_content, internal=True),
         by_url=topic(settings.topic_by_url, internal=True),
+        by_band=topic(settings.topic_by_band, internal=True),
+        verdicts=topic(settings.topic_verdicts, internal=True),
         articles=topic(settings.topic_articles),
         duplicates=topic(settings.topic_duplicates),
         rejected=topic(settings.topic_rejected),

@@ -1,191 +1,267 @@
-"""Exact deduplication decisions (worker/core/dedup.py)."""
+"""Dedup decisions (worker/core/dedup.py): the three stages as pure functions, and in one process."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
 from dataclasses import fields, replace
-from typing import Any
 
 import pytest
 
-from worker.core.dedup import ContentOwner, UrlState, check_content, check_url, origin_key, to_table
+from tests.fixtures.synthetic import sentence
+from worker.core import dedup, minhash
+from worker.core.dedup import (
+    BandQuery,
+    BandReply,
+    BandSettle,
+    Decided,
+    InProcess,
+    Member,
+    Pending,
+    Scatter,
+    UrlState,
+)
 from worker.core.fingerprint import article_id, content_hash
-from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Source
+from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Sketched, Source
 
-T1 = "2024-03-14T09:00:00.000Z"
-T2 = "2024-03-15T09:00:00.000Z"
-Make = Callable[..., Extracted]
-
-
-@pytest.fixture
-def make_page() -> Make:
-    """Factory: a small Extracted record for a URL, text and raw-topic offset."""
-
-    def make(
-        url: str = "https://example.com/a",
-        text: str = "Hello world",
-        offset: int = 0,
-        partition: int = 0,
-    ) -> Extracted:
-        return Extracted(
-            id=article_id(url),
-            url=url,
-            canonical_url=url,
-            title="Title",
-            author=["A. Writer"],
-            date_published="2024-03-14",
-            date_modified=None,
-            language="en",
-            site_name="Example",
-            description=None,
-            categories=[],
-            tags=["t"],
-            image=None,
-            images=[{"src": "https://example.com/i.jpg", "alt": None, "caption": "c"}],
-            text=text,
-            word_count=len(text.split()),
-            page_type="article",
-            quality={"language_confidence": 0.9},
-            content_hash=content_hash(text),
-            fetched_at="2024-03-14T08:30:00.000Z",
-            source="crawler",
-            meta={"k": [1, 2]},
-            origin=Source(topic="pages.raw", partition=partition, offset=offset, timestamp_ms=1),
-        )
-
-    return make
+NOW = "2025-06-01T00:00:00.000Z"
+LATER = "2025-06-02T00:00:00.000Z"
 
 
-def test_origin_key() -> None:
-    assert origin_key(Source("pages.raw", 3, 42, 1000)) == ["pages.raw", 3, 42]
+def story(seed: int, paragraphs: int = 8) -> list[str]:
+    """A news text as paragraphs of synthetic sentences."""
+    rng = random.Random(seed)
+    return [" ".join(sentence(rng) for _ in range(4)) for _ in range(paragraphs)]
 
 
-# --- stage 1: check_content -------------------------------------------------------------------
+def page(
+    url: str, paragraphs: list[str], offset: int, fetched_at: str = "2025-05-01T10:00:00.000Z"
+) -> Sketched:
+    """A cleaned, sketched page as intake sends it."""
+    text = "\n\n".join(paragraphs)
+    extracted = Extracted(
+        canonical_url=url, title="T", author=[], date_published=None, date_modified=None,
+        language="en", site_name=None, description=None, categories=[], tags=[], image=None,
+        images=[], text=text, page_type="article", quality={}, id=article_id(url), url=url,
+        word_count=len(text.split()), content_hash=content_hash(text), fetched_at=fetched_at,
+        source=None, meta={"offset": offset}, origin=Source("pages.raw", 0, offset, None),
+    )  # fmt: skip
+    sketch = minhash.sketch(text)
+    return Sketched(extracted, sketch.encode(), sketch.shingles)
 
 
-def test_first_page_owns_its_content(make_page: Make) -> None:
-    page = make_page()
-    owner, dup = check_content(None, page)
-    assert owner == ContentOwner(id=page.id, origin=["pages.raw", 0, 0])
-    assert dup is None
+A, B, C = "https://a.example/story", "https://b.example/copy", "https://c.example/other"
 
 
-def test_same_id_passes(make_page: Make) -> None:
-    first = make_page(offset=0)
-    owner, _ = check_content(None, first)
-    assert owner is not None
-    assert check_content(owner, make_page(offset=9)) == (None, None)
+def decide(engine: InProcess, p: Sketched, now: str = NOW) -> tuple[str, ...]:
+    """A decision as (kind, revision or target id, stale)."""
+    record = engine.add(p, now)
+    if isinstance(record, Article):
+        return ("article", str(record.revision), record.id)
+    return (record.kind, record.duplicate_of, str(record.stale))
 
 
-def test_other_id_is_a_content_duplicate(make_page: Make) -> None:
-    owner, _ = check_content(None, make_page("https://example.com/a", offset=0))
-    assert owner is not None
-    other = make_page("https://mirror.example.org/copy", text="  HELLO   world ", offset=5)
-    new, dup = check_content(owner, other)
-    assert new is None
-    assert isinstance(dup, Duplicate)
-    assert dup.kind == "content"
-    assert dup.duplicate_of == owner.id == article_id("https://example.com/a")
-    assert dup.id == other.id
-    assert dup.url == other.url and dup.canonical_url == other.canonical_url
-    assert dup.content_hash == other.content_hash
-    assert dup.origin == other.origin and dup.meta == other.meta and dup.source == other.source
-    assert dup.schema_version == SCHEMA_VERSION
+# --- stage 1 ----------------------------------------------------------------------------------
 
 
-def test_content_replay_with_same_origin_passes(make_page: Make) -> None:
-    """A replay of the message that set the owner must not become a duplicate of itself."""
-    owner = ContentOwner(id=article_id("https://example.com/a"), origin=["pages.raw", 0, 7])
-    other = make_page("https://mirror.example.org/copy", offset=7)
-    assert check_content(owner, other) == (None, None)
+def test_a_url_without_an_article_asks_every_band_partition_that_owns_one_of_its_keys() -> None:
+    p = page(A, story(1), 0)
+    step = dedup.url_step(UrlState(), p, NOW, 4)
+    assert isinstance(step, Scatter)
+    keys = minhash.band_keys(minhash.Sketch.decode(p.signature, p.shingles))
+    asked = {key: part for part, q in step.queries.items() for _, key in q.bands}
+    assert asked == {key: dedup.band_partition(key, 4) for key in keys}
+    assert step.pending.parts == sorted(step.queries) and step.pending.replies == {}
 
 
-def test_content_owner_survives_a_table_round_trip(make_page: Make) -> None:
-    owner, _ = check_content(None, make_page(offset=3))
-    assert owner is not None
-    stored = ContentOwner(**to_table(owner))
-    replayed = make_page("https://mirror.example.org/copy", offset=3)
-    assert check_content(stored, replayed) == (None, None)
+def test_a_short_text_is_published_without_near_duplicate_search() -> None:
+    step = dedup.url_step(UrlState(), page(A, ["Ten words are not enough to call two texts copies."], 0), NOW, 4)
+    assert isinstance(step, Decided) and isinstance(step.record, Article)
+    assert step.record.revision == 1 and step.index == {}
 
 
-# --- stage 2: check_url -----------------------------------------------------------------------
+def published(p: Sketched, revision: int = 1) -> UrlState:
+    """The state of a URL whose article is `p`."""
+    state = UrlState()
+    current = dedup.Revision(revision, p.page.content_hash, p.signature, p.shingles, p.page.fetched_at)
+    return replace(state, current=current)
 
 
-def test_new_url_is_revision_1(make_page: Make) -> None:
-    page = make_page(offset=0)
-    state, record = check_url(None, page, T1)
-    assert state == UrlState(page.content_hash, 1, ["pages.raw", 0, 0], T1)
-    assert isinstance(record, Article)
-    assert record.revision == 1 and record.processed_at == T1
-    assert record.schema_version == SCHEMA_VERSION
+def test_the_same_text_again_is_a_url_duplicate() -> None:
+    first = page(A, story(1), 0)
+    step = dedup.url_step(published(first), page(A, story(1), 1, "2025-05-02T00:00:00.000Z"), NOW, 4)
+    assert isinstance(step, Decided) and isinstance(step.record, Duplicate)
+    assert (step.record.kind, step.record.duplicate_of, step.record.similarity, step.record.stale) == (
+        "url", first.page.id, 1.0, False
+    )
 
 
-def test_article_carries_every_extracted_field(make_page: Make) -> None:
-    page = make_page()
-    _, record = check_url(None, page, T1)
-    for f in fields(Extracted):
-        assert getattr(record, f.name) == getattr(page, f.name), f.name
+def test_a_cosmetic_change_is_a_url_duplicate_with_its_similarity() -> None:
+    text = story(1)
+    edited = [*text[:-1], text[-1].replace("officials", "officals"), "Correction: the meeting is on Friday."]
+    step = dedup.url_step(published(page(A, text, 0)), page(A, edited, 1, LATER), NOW, 4)
+    assert isinstance(step, Decided) and isinstance(step.record, Duplicate)
+    assert step.record.kind == "url" and 0.8 < step.record.similarity < 1.0
 
 
-def test_same_hash_is_a_url_duplicate(make_page: Make) -> None:
-    state, _ = check_url(None, make_page(offset=0), T1)
-    refetch = make_page(text="hello   WORLD", offset=1)
-    new, record = check_url(state, refetch, T2)
-    assert new is None
+def test_a_substantial_change_is_the_next_revision_and_is_indexed() -> None:
+    text = story(1)
+    updated = text[:4] + story(2)[:5]  # half the paragraphs replaced, one added
+    step = dedup.url_step(published(page(A, text, 0), revision=2), page(A, updated, 1, LATER), NOW, 4)
+    assert isinstance(step, Decided) and isinstance(step.record, Article)
+    assert step.record.revision == 3
+    assert step.state is not None and step.state.current is not None
+    assert step.state.current.revision == 3 and step.state.current.fetched_at == LATER
+    assert {q.root for q in step.index.values()} == {article_id(A)}
+
+
+def test_a_page_fetched_before_the_current_revision_is_stale_never_a_revision() -> None:
+    old, new = story(1), story(1)[:4] + story(2)[:4]
+    state = published(page(A, new, 1, LATER), revision=2)
+    step = dedup.url_step(state, page(A, old, 0, "2025-05-01T10:00:00.000Z"), NOW, 4)
+    assert isinstance(step, Decided) and isinstance(step.record, Duplicate)
+    assert (step.record.kind, step.record.stale) == ("url", True)
+    assert step.state is not None and step.state.current == state.current
+
+
+def test_replayed_messages_get_their_first_decisions_whatever_came_between() -> None:
+    """T1, T2, T1 at one URL, then all three replayed: the same kinds, revisions and targets."""
+    t1, t2 = story(1), story(2)
+    pages = [page(A, t1, 0, "2025-05-01T00:00:00.000Z"), page(A, t2, 1, "2025-05-02T00:00:00.000Z"),
+             page(A, t1, 2, "2025-05-03T00:00:00.000Z")]  # fmt: skip
+    engine = InProcess()
+    first = [engine.add(p, NOW) for p in pages]
+    assert [(type(r).__name__, getattr(r, "revision", None)) for r in first] == [
+        ("Article", 1), ("Article", 2), ("Article", 3)
+    ]
+    again = [engine.add(p, LATER) for p in reversed(pages)][::-1]
+    assert again == first  # every field, processed_at included
+
+
+# --- stage 2 ----------------------------------------------------------------------------------
+
+
+def query(p: Sketched, bands: list[tuple[int, str]] | None = None) -> BandQuery:
+    [only] = dedup.band_queries(p, 1).values()
+    return replace(only, bands=bands or only.bands)
+
+
+def test_a_band_answers_with_the_members_that_came_first_and_remembers_the_order() -> None:
+    a, b = page(A, story(1), 0), page(B, story(1), 1)
+    lists: dict[str, list[str]] = {}
+    members: dict[str, Member] = {}
+
+    def run(q: BandQuery) -> list[dedup.Candidate]:
+        updates, member, candidates = dedup.band_step(lists, members.get, q)
+        lists.update(updates)
+        if member is not None:
+            members[q.member] = member
+        return candidates
+
+    assert run(query(a)) == []
+    [candidate] = run(query(b))
+    assert candidate.member == "pages.raw:0:0" and candidate.earlier_in == list(range(minhash.BANDS))
+    assert run(query(a)) == []  # a replay: same answer, nothing appended
+    assert all(listed == ["pages.raw:0:0", "pages.raw:0:1"] for listed in lists.values())
+
+
+def test_a_band_key_stops_taking_members_when_full() -> None:
+    key = "00" * 8
+    lists = {key: [f"m{i}" for i in range(dedup.MAX_BAND_MEMBERS)]}
+    updates, _, _ = dedup.band_step(lists, lambda _: None, query(page(A, story(1), 0), [(0, key)]))
+    assert updates == {}
+
+
+def test_settling_sets_the_root_once() -> None:
+    member = Member("id", "h", "sig", 3, None)
+    settled = dedup.settle_member(member, BandSettle("m", "root"))
+    assert settled == replace(member, root="root")
+    assert dedup.settle_member(settled, BandSettle("m", "root")) is None
+    assert dedup.settle_member(None, BandSettle("m", "root")) is None
+
+
+# --- stage 3 ----------------------------------------------------------------------------------
+
+
+def test_copies_point_at_the_first_published_article() -> None:
+    engine = InProcess()
+    text = story(1)
+    original = decide(engine, page(A, text, 0))
+    assert original == ("article", "1", article_id(A))
+    assert decide(engine, page(B, text, 1)) == ("content", article_id(A), "False")
+    light = [text[0].upper(), *text[2:], "Correction: an earlier version misspelled a name."]
+    record = engine.add(page(C, light, 2), NOW)
     assert isinstance(record, Duplicate)
-    assert record.kind == "url"
-    assert record.duplicate_of == refetch.id
-    assert record.origin == refetch.origin
+    assert (record.kind, record.duplicate_of) == ("near", article_id(A))
+    assert dedup.NEAR_SIMILARITY <= record.similarity < 1.0
 
 
-def test_changed_hash_is_the_next_revision(make_page: Make) -> None:
-    state, _ = check_url(None, make_page(offset=0), T1)
-    changed = make_page(text="Hello world, updated at noon", offset=1)
-    new, record = check_url(state, changed, T2)
-    assert new == UrlState(changed.content_hash, 2, ["pages.raw", 0, 1], T2)
-    assert isinstance(record, Article)
-    assert record.revision == 2 and record.processed_at == T2
-    assert record.text == changed.text
+def test_teasers_and_other_stories_are_not_duplicates() -> None:
+    engine = InProcess()
+    text = story(1)
+    decide(engine, page(A, text, 0))
+    assert decide(engine, page(B, text[:3] + ["Read more on our site."], 1))[0] == "article"
+    assert decide(engine, page(C, story(3), 2))[0] == "article"
 
 
-def test_revisions_keep_counting(make_page: Make) -> None:
-    state: UrlState | None = None
-    for offset, text in enumerate(["v1", "v2", "v3", "v4"]):
-        new, record = check_url(state, make_page(text=text, offset=offset), T1)
-        assert isinstance(record, Article) and record.revision == offset + 1
-        state = new
+def test_a_copy_of_a_duplicate_points_at_the_published_article() -> None:
+    """B repeats A lightly; C repeats B, less like A: C's target is still A (a published id)."""
+    engine = InProcess()
+    text = story(1)
+    decide(engine, page(A, text, 0))
+    b = text[:7] + story(5)[:1]
+    assert decide(engine, page(B, b, 1)) == ("near", article_id(A), "False")
+    c = b[:6] + story(6)[:2]
+    assert decide(engine, page(C, c, 2))[:2] == ("near", article_id(A))
 
 
-def test_url_replay_with_same_origin_republishes_the_same_article(make_page: Make) -> None:
-    page = make_page(offset=4)
-    state, first = check_url(None, page, T1)
-    assert state is not None
-    new, again = check_url(state, page, T2)
-    assert new is None
-    assert isinstance(again, Article)
-    assert again == first
-    assert again.revision == 1 and again.processed_at == T1
+@pytest.mark.parametrize("pivot_first", ["a", "b"])
+def test_two_near_copies_at_the_same_moment_give_exactly_one_article(pivot_first: str) -> None:
+    """Each band partition answers in its own order; the pivot band's order decides for both."""
+    text = story(1)
+    a = page(A, text, 0)
+    b = page(B, [*text[:-1], "A different last paragraph about the harbour and its ferry."], 1)
+    keys_a = minhash.band_keys(minhash.Sketch.decode(a.signature, a.shingles))
+    keys_b = minhash.band_keys(minhash.Sketch.decode(b.signature, b.shingles))
+    shared = [i for i in range(minhash.BANDS) if keys_a[i] == keys_b[i]]
+    assert len(shared) >= 2
+    pivot = shared[0]
+    lists: dict[str, list[str]] = {}
+    members: dict[str, Member] = {}
+    replies: dict[str, list[dedup.Candidate]] = {"a": [], "b": []}
+    for band in range(minhash.BANDS):  # one partition per band, each with its own order
+        order = ["a", "b"] if (band == pivot) == (pivot_first == "a") else ["b", "a"]
+        for name in order:
+            p = a if name == "a" else b
+            [q] = dedup.band_queries(p, 1).values()
+            q = replace(q, bands=[q.bands[band]])
+            updates, member, candidates = dedup.band_step(lists, members.get, q)
+            lists.update(updates)
+            if member is not None:
+                members[q.member] = member
+            replies[name] += candidates
+    kinds = {}
+    for name, p in (("a", a), ("b", b)):
+        pending = dedup.add_reply(Pending(p, [0]), BandReply(dedup.origin_key(p.page.origin), 0, replies[name]))
+        kinds[name] = type(dedup.gather_step(UrlState(), pending, NOW, 1).record).__name__
+    assert sorted(kinds.values()) == ["Article", "Duplicate"]
+    assert kinds[pivot_first] == "Article"
 
 
-def test_url_replay_of_a_revision_keeps_its_revision(make_page: Make) -> None:
-    state, _ = check_url(None, make_page(text="v1", offset=0), T1)
-    changed = make_page(text="v2", offset=1)
-    state2, first = check_url(state, changed, T2)
-    assert state2 is not None
-    stored = UrlState(**to_table(state2))
-    new, again = check_url(stored, replace(changed), "2030-01-01T00:00:00.000Z")
-    assert new is None
-    assert again == first
-    assert isinstance(again, Article) and again.revision == 2 and again.processed_at == T2
+def test_a_url_with_an_article_is_compared_with_it_first() -> None:
+    """The publisher's own update is its next revision even if a copy site carried it first."""
+    engine = InProcess()
+    old, new = story(1), story(1)[:4] + story(2)[:5]
+    decide(engine, page(A, old, 0, "2025-05-01T00:00:00.000Z"))
+    assert decide(engine, page(B, new, 1, "2025-05-02T00:00:00.000Z"))[0] == "article"
+    assert decide(engine, page(A, new, 2, "2025-05-03T00:00:00.000Z")) == ("article", "2", article_id(A))
 
 
-def test_to_table_is_plain_json_data(make_page: Make) -> None:
-    state, _ = check_url(None, make_page(offset=2, partition=1), T1)
-    assert state is not None
-    table: dict[str, Any] = to_table(state)
-    assert table == {
-        "content_hash": content_hash("Hello world"),
-        "revision": 1,
-        "origin": ["pages.raw", 1, 2],
-        "processed_at": T1,
-    }
+def test_records_carry_every_field_of_the_page() -> None:
+    p = page(A, story(1), 0)
+    article = dedup.record(p.page, dedup.Decision("article", NOW, revision=4))
+    assert isinstance(article, Article) and article.schema_version == SCHEMA_VERSION
+    assert all(getattr(article, f.name) == getattr(p.page, f.name) for f in fields(Extracted))
+    dup = dedup.record(p.page, dedup.Decision("near", NOW, duplicate_of="x" * 32, similarity=0.7))
+    assert isinstance(dup, Duplicate)
+    assert (dup.kind, dup.duplicate_of, dup.similarity, dup.stale) == ("near", "x" * 32, 0.7, False)
+    assert (dup.id, dup.url, dup.meta, dup.origin) == (p.page.id, A, {"offset": 0}, p.page.origin)

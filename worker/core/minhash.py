@@ -1,0 +1,120 @@
+"""MinHash signatures, LSH band keys and similarity estimates of cleaned texts. Pure.
+
+A text is cut into shingles of `SHINGLE_WORDS` consecutive words of its dedup form
+(`normalize.text_for_hash`; CJK characters count as words). Its signature keeps, for each of
+`PERMUTATIONS` hash functions, the smallest hash of any shingle: two signatures agree at a
+position with probability equal to the Jaccard similarity of the two shingle sets. The
+signature is cut into `BANDS` bands of `ROWS` values; two texts that agree on a whole band share
+that band's key and become candidates, with probability 1 - (1 - J^ROWS)^BANDS (0.87 at J=0.5,
+0.985 at J=0.6, 0.9995 at J=0.7). Candidates are then verified on the whole signature.
+
+The parameters are part of the stored state (band keys in the tables): changing them needs a
+new application id. BENCHMARKS.md has the measured precision/recall curve that chose them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from worker.core.normalize import text_for_hash
+
+SHINGLE_WORDS = 3
+PERMUTATIONS = 128
+BANDS = 32
+ROWS = 4
+assert BANDS * ROWS == PERMUTATIONS
+
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|\w+")
+_SEEDS = np.random.default_rng(20261202).integers(0, 2**64, size=(2, PERMUTATIONS), dtype=np.uint64)
+_MULTIPLIERS = _SEEDS[0] | np.uint64(1)  # odd: multiply-shift hashing
+_OFFSETS = _SEEDS[1]
+_EMPTY = np.full(PERMUTATIONS, 2**32 - 1, dtype=np.uint32)
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """What near-duplicate detection keeps of a text: its signature and shingle count."""
+
+    signature: bytes
+    """PERMUTATIONS little-endian uint32 values."""
+    shingles: int
+    """Number of distinct shingles (0 for a text without words)."""
+
+    def encode(self) -> str:
+        """The signature as base64 text, for JSON records and tables."""
+        return base64.b64encode(self.signature).decode("ascii")
+
+    @classmethod
+    def decode(cls, signature: str, shingles: int) -> Sketch:
+        """The inverse of `encode`."""
+        return cls(base64.b64decode(signature), shingles)
+
+    def values(self) -> np.ndarray:
+        """The signature as an array of uint32."""
+        return np.frombuffer(self.signature, dtype="<u4")
+
+
+def shingles(text: str) -> np.ndarray:
+    """The distinct shingle hashes (uint64) of a text's dedup form."""
+    words = _WORD.findall(text_for_hash(text))
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    crcs = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), np.uint64, len(words))
+    hashes = (crcs + np.uint64(1)) * np.uint64(0xFF51AFD7ED558CCD)  # spread over 64 bits
+    if len(hashes) < SHINGLE_WORDS:
+        return np.unique(hashes[:1] ^ np.bitwise_xor.reduce(hashes))
+    combined = hashes[: len(hashes) - SHINGLE_WORDS + 1].copy()
+    for shift in range(1, SHINGLE_WORDS):  # order matters: rotate each word by its position
+        following = hashes[shift : len(hashes) - SHINGLE_WORDS + 1 + shift]
+        combined ^= (following << np.uint64(7 * shift)) | (following >> np.uint64(64 - 7 * shift))
+        combined *= np.uint64(0x9E3779B97F4A7C15)
+    return np.unique(combined)
+
+
+def sketch(text: str) -> Sketch:
+    """The MinHash sketch of a text."""
+    found = shingles(text)
+    if found.size == 0:
+        return Sketch(_EMPTY.tobytes(), 0)
+    with np.errstate(over="ignore"):
+        mixed = _MULTIPLIERS[:, None] * found[None, :] + _OFFSETS[:, None]
+    minimum = (mixed.min(axis=1) >> np.uint64(32)).astype("<u4")
+    return Sketch(minimum.tobytes(), int(found.size))
+
+
+def band_keys(sketch_: Sketch) -> list[str]:
+    """One key per band: 16 hex characters naming the band's index and its values."""
+    raw = sketch_.signature
+    width = ROWS * 4
+    return [
+        hashlib.blake2b(
+            bytes([band]) + raw[band * width : (band + 1) * width], digest_size=8
+        ).hexdigest()
+        for band in range(BANDS)
+    ]
+
+
+def jaccard(a: Sketch, b: Sketch) -> float:
+    """Estimated Jaccard similarity of the two shingle sets (1.0 for two empty texts)."""
+    if a.shingles == 0 or b.shingles == 0:
+        return float(a.shingles == b.shingles)
+    return float(np.count_nonzero(a.values() == b.values())) / PERMUTATIONS
+
+
+def shared(a: Sketch, b: Sketch) -> float:
+    """Estimated number of shingles the two texts have in common."""
+    j = jaccard(a, b)
+    return j * (a.shingles + b.shingles) / (1.0 + j)
+
+
+def new_share(new: Sketch, old: Sketch) -> float:
+    """How much of `new` is not in `old`, relative to the size of `old` (0 = nothing new)."""
+    if old.shingles == 0:
+        return 0.0 if new.shingles == 0 else 1.0
+    return max(0.0, new.shingles - shared(new, old)) / old.shingles
