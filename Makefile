@@ -1,5 +1,5 @@
 # Quick start:  make demo   (local broker + worker + sample pages, prints the records)
-#               make test   (unit and broker integration tests; starts its own broker)
+#               make test   (lint, unit and broker integration tests; starts its own broker)
 #               make lint   (ruff check, ruff format --check and mypy on worker/)
 PYTHON ?= python3
 VENV   := .venv
@@ -18,7 +18,7 @@ setup: $(VENV)/.installed  ## create .venv with the worker and test dependencies
 demo: setup  ## start the local broker, run the worker on the sample pages, print the results
 	PATH="$(CURDIR)/$(BIN):$$PATH" deploy/local/demo
 
-test: setup  ## every test, integration tests against a real broker started for the session
+test: lint  ## lint, then every test, integration tests against a real broker started for the session
 	$(BIN)/pytest
 
 lint: setup  ## ruff (rules, formatting) and mypy (types, see [tool.mypy]) on worker/

@@ -152,4 +152,3 @@ def rejected(
         payload_bytes=len(raw),
         payload_truncated=len(kept) < len(raw),
     )
-

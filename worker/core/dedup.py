@@ -389,7 +389,8 @@ def record(page: Extracted, decision: Decision) -> Article | Duplicate:
         assert decision.revision is not None
         return article(page, decision.revision, decision.processed_at)
     assert decision.duplicate_of is not None
-    return duplicate(page, decision.kind, decision.duplicate_of, decision.similarity, decision.stale)
+    of, similarity, stale = decision.duplicate_of, decision.similarity, decision.stale
+    return duplicate(page, decision.kind, of, similarity, stale)
 
 
 def duplicate(

@@ -60,12 +60,15 @@ class GracefulWorker(faust.Worker):
         super()._on_sigterm()
 
     def _abandon(self) -> None:
-        log.warning("shutdown grace of %.0f s over: abandoning in-flight pages (replayed later)", self.grace_s)
+        log.warning(
+            "shutdown grace of %.0f s over: abandoning in-flight pages (replayed later)",
+            self.grace_s,
+        )
         os._exit(0)
 
 
 def run(settings: Settings) -> None:
-    """Wait for the broker and the topics, then run the worker until it is stopped (SIGTERM / SIGINT)."""
+    """Wait for the broker and the topics, then run the worker until stopped (SIGTERM/SIGINT)."""
     asyncio.run(prepare(settings))
     runner = ProcessRunner(
         settings.extract_workers,
@@ -76,7 +79,8 @@ def run(settings: Settings) -> None:
     settings.app_data_dir.mkdir(parents=True, exist_ok=True)
     app = build(settings, runner)
     try:
-        worker = GracefulWorker(app, settings.shutdown_grace_s, loglevel=settings.log_level, quiet=True)
+        grace = settings.shutdown_grace_s
+        worker = GracefulWorker(app, grace, loglevel=settings.log_level, quiet=True)
         worker.execute_from_commandline()
     finally:
         runner.close()
