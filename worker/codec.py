@@ -8,6 +8,7 @@ import orjson
 
 from worker.core.dedup import (
     BandQuery,
+    BandRelease,
     BandReply,
     BandSettle,
     Candidate,
@@ -48,19 +49,28 @@ def sketched(data: bytes | dict[str, Any]) -> Sketched:
     return Sketched(extracted(fields["page"]), fields["signature"], fields["shingles"])
 
 
-def band_message(query: BandQuery | BandSettle) -> bytes:
-    """A message of the internal by-band topic: a query or a settle, tagged."""
-    tag = "query" if isinstance(query, BandQuery) else "settle"
-    return orjson.dumps({tag: query})
+BandMessage = BandQuery | BandSettle | BandRelease
+BAND_TAGS: dict[type, str] = {BandQuery: "query", BandSettle: "settle", BandRelease: "release"}
 
 
-def decode_band_message(data: bytes) -> BandQuery | BandSettle:
+def band_message(message: BandMessage) -> bytes:
+    """A message of the internal by-band topic: a query, a settle or a release, tagged."""
+    return orjson.dumps({BAND_TAGS[type(message)]: message})
+
+
+def decode_band_message(data: bytes) -> BandMessage:
     """The inverse of `band_message`."""
     fields = orjson.loads(data)
     if "settle" in fields:
         return BandSettle(**fields["settle"])
-    query = fields["query"]
-    return BandQuery(**{**query, "bands": [tuple(band) for band in query["bands"]]})
+    if "release" in fields:
+        return BandRelease(**fields["release"])
+    return band_query(fields["query"])
+
+
+def band_query(fields: dict[str, Any]) -> BandQuery:
+    """A band query from its JSON object (a message or a waiting entry)."""
+    return BandQuery(**{**fields, "bands": [tuple(band) for band in fields["bands"]]})
 
 
 def band_reply(data: bytes) -> BandReply:

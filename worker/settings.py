@@ -66,6 +66,9 @@ class Settings:
     deployments whose topics are made by `ingest-worker topics` or a platform tool)."""
     exit_on_stall: bool = True
     shutdown_grace_s: float = 45.0
+    dedup_wait_s: float = 120.0
+    """Longest a page waits at a band partition for an undecided near-copy before it is
+    answered without it (see `core.dedup`)."""
     log_level: str = "info"
 
     @property
@@ -196,5 +199,6 @@ ENV: dict[str, str] = {
     "INGEST_EXIT_ON_STALL": "exit_on_stall",
     "INGEST_TOPICS_CREATE": "topics_create",
     "INGEST_SHUTDOWN_GRACE_S": "shutdown_grace_s",
+    "INGEST_DEDUP_WAIT_S": "dedup_wait_s",
     "INGEST_LOG_LEVEL": "log_level",
 }

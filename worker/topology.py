@@ -20,6 +20,7 @@ TABLE_URLS = "url-state"
 TABLE_PENDING = "pending"
 TABLE_BANDS = "band-lists"
 TABLE_MEMBERS = "band-members"
+TABLE_WAITS = "band-waits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ def specs(settings: Settings) -> list[TopicSpec]:
         spec(settings.topic_by_band, "internal"),
         spec(changelog(settings, TABLE_BANDS), "changelog", compacted),
         spec(changelog(settings, TABLE_MEMBERS), "changelog", compacted),
+        spec(changelog(settings, TABLE_WAITS), "changelog", compacted),
         spec(settings.topic_verdicts, "internal"),
         spec(settings.topic_articles, "output"),
         spec(settings.topic_duplicates, "output"),

@@ -14,6 +14,11 @@ Three stages, each keyed so that the state it touches lives in exactly one parti
 Who comes first between two near-copies is decided in one place: the band partition of the
 lowest band the two share (their *pivot*). Both pages see the same order there, so of two
 near-copies decided at the same moment exactly one is published, whatever the partitioning.
+A page whose pivot predecessor is still undecided waits there (`BandStep.awaits`) until that
+predecessor settles, so `duplicate_of` always names the published article, never a page that
+became a duplicate itself. A wait longer than the worker's limit is released (`BandRelease`):
+the page then ignores the undecided predecessor, so a wait never holds a page forever (at worst
+both copies are published; none is dropped).
 
 Every decision is stored under the raw message's coordinates, so a replayed message gets
 exactly the decision it got the first time (kind, revision, target, processed_at).
@@ -150,6 +155,13 @@ class BandSettle:
 
 
 @dataclass(frozen=True, slots=True)
+class BandRelease:
+    """Tells a band partition to answer the queries waiting too long for this member."""
+
+    member: str
+
+
+@dataclass(frozen=True, slots=True)
 class BandReply:
     """One band partition's answer to a query."""
 
@@ -211,9 +223,7 @@ def _against_current(state: UrlState, page: Sketched, now: str, partitions: int)
     current = state.current
     assert current is not None
     new, old = _sketch(page), current.sketch
-    similarity = (
-        1.0 if page.page.content_hash == current.content_hash else minhash.jaccard(new, old)
-    )
+    similarity = _similarity(page.page.content_hash == current.content_hash, new, old)
     stale = page.page.fetched_at < current.fetched_at
     change = max(minhash.new_share(new, old), minhash.new_share(old, new))
     if stale or similarity == 1.0 or change < REVISION_CHANGE:
@@ -274,12 +284,30 @@ def band_queries(page: Sketched, partitions: int, root: str | None = None) -> di
 # --- stage 2: by band key ---------------------------------------------------------------------
 
 
-def band_step(
-    lists: Mapping[str, list[str]], member_of: Callable[[str], Member | None], query: BandQuery
-) -> tuple[dict[str, list[str]], Member | None, list[Candidate]]:
-    """Stage 2: (band lists to store, member to store or None, candidates that came first).
+@dataclass(frozen=True, slots=True)
+class BandStep:
+    """What a band partition does with a query."""
 
-    Idempotent: a query seen before gets the same candidates and changes nothing.
+    lists: dict[str, list[str]]
+    """Band lists to store."""
+    member: Member | None
+    """The member to store (None: unchanged)."""
+    candidates: list[Candidate]
+    """The members that came before the page: the answer."""
+    awaits: list[str]
+    """Undecided near-copies that came first at their pivot band here: answer once they settle."""
+
+
+def band_step(
+    lists: Mapping[str, list[str]],
+    member_of: Callable[[str], Member | None],
+    query: BandQuery,
+    release: bool = False,
+) -> BandStep:
+    """Stage 2: index a page under its band keys and find the members that came before it.
+
+    Idempotent: a query seen before gets the same candidates and changes nothing. With
+    `release`, undecided predecessors are left out of the answer instead of awaited.
     """
     updates: dict[str, list[str]] = {}
     earlier: dict[str, list[int]] = {}
@@ -304,7 +332,24 @@ def band_step(
         new = Member(query.id, query.content_hash, query.signature, query.shingles, query.root)
     elif query.root is not None and known.root != query.root:
         new = replace(known, root=query.root)
-    return updates, new, candidates
+    awaits = _undecided_predecessors(query, candidates)
+    if release:
+        candidates = [c for c in candidates if c.member not in awaits]
+        awaits = []
+    return BandStep(updates, new, candidates, awaits)
+
+
+def _undecided_predecessors(query: BandQuery, candidates: list[Candidate]) -> list[str]:
+    """The undecided candidates the querying page would be a duplicate of (a published revision
+    being indexed waits for nobody)."""
+    undecided = [c for c in candidates if c.root is None]
+    if query.root is not None or not undecided:
+        return []
+    sketch = Sketch.decode(query.signature, query.shingles)
+    keys = minhash.band_keys(sketch)
+    return sorted(
+        c.member for c in undecided if _predecessor(sketch, keys, query.content_hash, c) is not None
+    )
 
 
 def settle_member(member: Member | None, settle: BandSettle) -> Member | None:
@@ -339,29 +384,40 @@ def _against_candidates(
     """Published unless a verified near-copy came first at the two pages' pivot band."""
     sketch = _sketch(page)
     keys = minhash.band_keys(sketch)
-    best: tuple[float, Candidate] | None = None
+    best: tuple[float, bool, Candidate] | None = None
     for candidate in candidates:
-        other = Sketch.decode(candidate.signature, candidate.shingles)
-        exact = candidate.content_hash == page.page.content_hash
-        similarity = 1.0 if exact else minhash.jaccard(sketch, other)
-        if similarity < NEAR_SIMILARITY or not _came_first(candidate, keys, other):
+        similarity = _predecessor(sketch, keys, page.page.content_hash, candidate)
+        if similarity is None:
             continue
-        if best is None or similarity > best[0]:
-            best = (similarity, candidate)
+        exact = candidate.content_hash == page.page.content_hash
+        if best is None or (similarity, exact) > best[:2]:
+            best = (similarity, exact, candidate)
     if best is None:
         return _publish(state, page, now)  # already indexed by its queries
-    similarity, first = best
+    similarity, exact, first = best
     target = first.root or first.id
-    kind = "url" if target == page.page.id else "content" if similarity == 1.0 else "near"
-    decision = Decision(kind, now, duplicate_of=target, similarity=round(similarity, 4))
+    kind = "url" if target == page.page.id else "content" if exact else "near"
+    decision = Decision(kind, now, duplicate_of=target, similarity=similarity)
     return _remember(state, page, decision)
 
 
-def _came_first(candidate: Candidate, keys: list[str], other: Sketch) -> bool:
-    """True if the candidate came before the page at their lowest shared band."""
+def _similarity(exact: bool, a: Sketch, b: Sketch) -> float:
+    """What a duplicate record reports: 1.0 for the same text, else the estimate to 4 places."""
+    return 1.0 if exact else round(minhash.jaccard(a, b), 4)
+
+
+def _predecessor(
+    sketch: Sketch, keys: list[str], content_hash: str, candidate: Candidate
+) -> float | None:
+    """The similarity of a verified near-copy that came before the page at their pivot (the
+    lowest band the two share), else None."""
+    other = Sketch.decode(candidate.signature, candidate.shingles)
+    similarity = _similarity(candidate.content_hash == content_hash, sketch, other)
+    if similarity < NEAR_SIMILARITY:
+        return None
     other_keys = minhash.band_keys(other)
     pivot = next((i for i, (a, b) in enumerate(zip(keys, other_keys, strict=True)) if a == b), None)
-    return pivot is not None and pivot in candidate.earlier_in
+    return similarity if pivot is not None and pivot in candidate.earlier_in else None
 
 
 def _merge(replies: Iterable[list[Candidate]]) -> list[Candidate]:
@@ -460,8 +516,9 @@ class InProcess:
         return step.record
 
     def _band(self, query: BandQuery) -> list[Candidate]:
-        lists, member, candidates = band_step(self.lists, self.members.get, query)
-        self.lists.update(lists)
-        if member is not None:
-            self.members[query.member] = member
-        return candidates
+        step = band_step(self.lists, self.members.get, query)
+        assert not step.awaits, "one page at a time: every earlier page is decided"
+        self.lists.update(step.lists)
+        if step.member is not None:
+            self.members[query.member] = step.member
+        return step.candidates

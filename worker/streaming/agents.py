@@ -85,9 +85,10 @@ def register(
     """Attach the intake and the three dedup stages to the app."""
     output = Output(topics, settings, lambda: cast(SettlingConsumer, app.consumer), clock)
     intake = Intake(topics, settings, runner, output, clock)
+    band = BandStage(topics, tables, settings, output)
     stages: list[tuple[TopicT, str, Stage]] = [
         (topics.by_url, "by_url", UrlStage(topics, tables, settings, output)),
-        (topics.by_band, "by_band", BandStage(topics, tables, output)),
+        (topics.by_band, "by_band", band),
         (topics.verdicts, "gather", GatherStage(topics, tables, settings, output)),
     ]
 
@@ -107,6 +108,14 @@ def register(
 
     for topic, name, stage in stages:
         app.agent(topic, name=name)(functools.partial(_run_stage, output, stage))
+
+    @app.timer(interval=max(1.0, settings.dedup_wait_s / 4))
+    async def release_waits() -> None:
+        """Ask this process's band partitions to answer the queries waiting too long."""
+        name = topics.by_band.get_topic_name()
+        active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name}
+        for send in band.overdue(active):
+            await send.topic.send(key=send.key, value=send.value, partition=send.partition)
 
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
@@ -197,44 +206,88 @@ class UrlStage:
 
 
 class BandStage:
-    """Stage 2, by band key: index a page and answer with the members that came before it."""
+    """Stage 2, by band key: index a page and answer with the members that came before it.
 
-    def __init__(self, topics: Topics, tables: Tables, output: Output) -> None:
+    A page whose pivot predecessor is still undecided is answered once that member settles
+    (its query waits in the `waits` table), or once the wait passes `INGEST_DEDUP_WAIT_S`.
+    """
+
+    def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
         self.topics = topics
         self.tables = tables
+        self.wait_s = settings.dedup_wait_s
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
-        """A settle updates a member; a query is indexed and (unless a revision) answered."""
+        """A settle updates a member and resumes who waited for it; a query is indexed and
+        (unless a published revision) answered; a release answers the waits that are overdue."""
         message = codec.decode_band_message(event.value)
+        part = event.message.partition
         if isinstance(message, dedup.BandSettle):
-            settled = dedup.settle_member(
-                codec.member(self.tables.members.get(message.member)), message
-            )
+            settled = dedup.settle_member(self._member(message.member), message)
             if settled is not None:
                 self.tables.members[message.member] = codec.plain(settled)
-            return Outcome()
-        try:
-            candidates = self._index(message)
-        except Exception:  # answer anyway: a page waiting for no answer would never be decided
-            log.exception("band stage failed for %s: answering with no candidates", message.member)
-            candidates = []
+            return Outcome(self._resume(part, message.member, release=False))
+        if isinstance(message, dedup.BandRelease):
+            return Outcome(self._resume(part, message.member, release=True))
         if message.root is not None:  # an indexed revision: nobody waits for an answer
+            self._step(message, release=False)
             return Outcome()
-        reply = dedup.BandReply(message.member, event.message.partition, candidates)
-        return Outcome([Send(self.topics.verdicts, message.id.encode(), codec.encode(reply))])
+        return Outcome(self._answer(part, message, time.time(), release=False))
+
+    def overdue(self, partitions: set[int]) -> list[Send]:
+        """Releases for the waits older than the limit in these (this process's) partitions."""
+        limit = time.time() - self.wait_s
+        sends = []
+        for key, waiting in list(self.tables.waits.items()):
+            part, member = key.split(":", 1)
+            if int(part) in partitions and min(w["since"] for w in waiting) <= limit:
+                release = codec.band_message(dedup.BandRelease(member))
+                sends.append(Send(self.topics.by_band, None, release, int(part)))
+        return sends
+
+    def _answer(self, part: int, query: dedup.BandQuery, since: float, release: bool) -> list[Send]:
+        """The reply to a query, or none while it waits for an undecided near-copy."""
+        try:
+            step = self._step(query, release)
+            candidates, awaits = step.candidates, step.awaits
+        except Exception:  # answer anyway: a page waiting for no answer would never be decided
+            log.exception("band stage failed for %s: answering with no candidates", query.member)
+            candidates, awaits = [], []
+        if awaits:
+            key = f"{part}:{awaits[0]}"
+            waiting = self.tables.waits.get(key) or []
+            if all(w["query"]["member"] != query.member for w in waiting):
+                entry = {"since": since, "query": codec.plain(query)}
+                self.tables.waits[key] = [*waiting, entry]
+            return []
+        reply = dedup.BandReply(query.member, part, candidates)
+        return [Send(self.topics.verdicts, query.id.encode(), codec.encode(reply))]
+
+    def _resume(self, part: int, member: str, release: bool) -> list[Send]:
+        """Answer the queries that waited for a member (or let them wait for the next one)."""
+        waiting = self.tables.waits.pop(f"{part}:{member}", None) or []
+        limit = time.time() - self.wait_s
+        sends = []
+        for entry in waiting:
+            overdue = release and entry["since"] <= limit
+            if overdue:
+                log.warning("%s waited over %.0f s for %s: answered without it",
+                            entry["query"]["member"], self.wait_s, member)  # fmt: skip
+            sends += self._answer(part, codec.band_query(entry["query"]), entry["since"], overdue)
+        return sends
 
     def _member(self, key: str) -> dedup.Member | None:
         return codec.member(self.tables.members.get(key))
 
-    def _index(self, message: dedup.BandQuery) -> list[dedup.Candidate]:
-        lists = {key: self.tables.bands.get(key) or [] for _, key in message.bands}
-        updates, member, candidates = dedup.band_step(lists, self._member, message)
-        for key, listed in updates.items():
+    def _step(self, query: dedup.BandQuery, release: bool) -> dedup.BandStep:
+        lists = {key: self.tables.bands.get(key) or [] for _, key in query.bands}
+        step = dedup.band_step(lists, self._member, query, release)
+        for key, listed in step.lists.items():
             self.tables.bands[key] = listed
-        if member is not None:
-            self.tables.members[message.member] = codec.plain(member)
-        return candidates
+        if step.member is not None:
+            self.tables.members[query.member] = codec.plain(step.member)
+        return step
 
 
 class GatherStage:

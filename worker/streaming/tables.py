@@ -1,8 +1,9 @@
-"""Dedup state: four changelog-backed tables, co-partitioned with the internal topics.
+"""Dedup state: five changelog-backed tables, co-partitioned with the internal topics.
 
 `urls` and `pending` are read and written by events of the by-url and verdicts topics (both
-keyed by article id); `bands` and `members` by events of the by-band topic (partitioned by band
-key). Values are plain JSON objects (`codec` turns them into `core.dedup` records).
+keyed by article id); `bands`, `members` and `waits` by events of the by-band topic
+(partitioned by band key). Values are plain JSON objects (`codec` turns them into `core.dedup`
+records).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import faust
 from faust.types import TableT
 
 from worker.settings import Settings
-from worker.topology import TABLE_BANDS, TABLE_MEMBERS, TABLE_PENDING, TABLE_URLS
+from worker.topology import TABLE_BANDS, TABLE_MEMBERS, TABLE_PENDING, TABLE_URLS, TABLE_WAITS
 
 Table = TableT[str, Any]
 
@@ -31,6 +32,8 @@ class Tables:
     """band key -> origin keys of its members, in arrival order."""
     members: Table
     """origin key -> Member: what a band partition keeps of an indexed page."""
+    waits: Table
+    """'partition:origin key' of an undecided member -> queries waiting for it to settle."""
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
@@ -45,4 +48,5 @@ def declare(app: faust.App, settings: Settings) -> Tables:
         pending=table(TABLE_PENDING, "origin -> page waiting for band answers"),
         bands=table(TABLE_BANDS, "band key -> members in arrival order"),
         members=table(TABLE_MEMBERS, "origin -> indexed page"),
+        waits=table(TABLE_WAITS, "partition:origin -> queries waiting for it"),
     )

@@ -151,13 +151,14 @@ def test_a_band_answers_with_the_members_that_came_first_and_remembers_the_order
     members: dict[str, Member] = {}
 
     def run(q: BandQuery) -> list[dedup.Candidate]:
-        updates, member, candidates = dedup.band_step(lists, members.get, q)
-        lists.update(updates)
-        if member is not None:
-            members[q.member] = member
-        return candidates
+        step = dedup.band_step(lists, members.get, q)
+        lists.update(step.lists)
+        if step.member is not None:
+            members[q.member] = step.member
+        return step.candidates
 
     assert run(query(a)) == []
+    members["pages.raw:0:0"] = replace(members["pages.raw:0:0"], root=article_id(A))
     [candidate] = run(query(b))
     assert candidate.member == "pages.raw:0:0" and candidate.earlier_in == list(range(minhash.BANDS))
     assert run(query(a)) == []  # a replay: same answer, nothing appended
@@ -167,8 +168,8 @@ def test_a_band_answers_with_the_members_that_came_first_and_remembers_the_order
 def test_a_band_key_stops_taking_members_when_full() -> None:
     key = "00" * 8
     lists = {key: [f"m{i}" for i in range(dedup.MAX_BAND_MEMBERS)]}
-    updates, _, _ = dedup.band_step(lists, lambda _: None, query(page(A, story(1), 0), [(0, key)]))
-    assert updates == {}
+    step = dedup.band_step(lists, lambda _: None, query(page(A, story(1), 0), [(0, key)]))
+    assert step.lists == {}
 
 
 def test_settling_sets_the_root_once() -> None:
@@ -216,35 +217,69 @@ def test_a_copy_of_a_duplicate_points_at_the_published_article() -> None:
 
 @pytest.mark.parametrize("pivot_first", ["a", "b"])
 def test_two_near_copies_at_the_same_moment_give_exactly_one_article(pivot_first: str) -> None:
-    """Each band partition answers in its own order; the pivot band's order decides for both."""
+    """Each band partition answers in its own order; the pivot band's order decides for both:
+    the later page there waits for the first one's decision, then points at its article."""
     text = story(1)
-    a = page(A, text, 0)
-    b = page(B, [*text[:-1], "A different last paragraph about the harbour and its ferry."], 1)
-    keys_a = minhash.band_keys(minhash.Sketch.decode(a.signature, a.shingles))
-    keys_b = minhash.band_keys(minhash.Sketch.decode(b.signature, b.shingles))
-    shared = [i for i in range(minhash.BANDS) if keys_a[i] == keys_b[i]]
+    pages = {"a": page(A, text, 0), "b": page(B, [*text[:-1], "A different last paragraph about the harbour and its ferry."], 1)}
+    keys = {name: minhash.band_keys(minhash.Sketch.decode(p.signature, p.shingles)) for name, p in pages.items()}
+    shared = [i for i in range(minhash.BANDS) if keys["a"][i] == keys["b"][i]]
     assert len(shared) >= 2
     pivot = shared[0]
+    second = "b" if pivot_first == "a" else "a"
     lists: dict[str, list[str]] = {}
     members: dict[str, Member] = {}
     replies: dict[str, list[dedup.Candidate]] = {"a": [], "b": []}
-    for band in range(minhash.BANDS):  # one partition per band, each with its own order
-        order = ["a", "b"] if (band == pivot) == (pivot_first == "a") else ["b", "a"]
+    waiting: dict[str, list[tuple[int, list[str]]]] = {"a": [], "b": []}
+
+    def band(name: str, index: int) -> dedup.BandStep:
+        [q] = dedup.band_queries(pages[name], 1).values()
+        step = dedup.band_step(lists, members.get, replace(q, bands=[q.bands[index]]))
+        lists.update(step.lists)
+        if step.member is not None:
+            members[q.member] = step.member
+        return step
+
+    for index in range(minhash.BANDS):  # one partition per band, each with its own order
+        order = ["a", "b"] if (index == pivot) == (pivot_first == "a") else ["b", "a"]
         for name in order:
-            p = a if name == "a" else b
-            [q] = dedup.band_queries(p, 1).values()
-            q = replace(q, bands=[q.bands[band]])
-            updates, member, candidates = dedup.band_step(lists, members.get, q)
-            lists.update(updates)
-            if member is not None:
-                members[q.member] = member
-            replies[name] += candidates
-    kinds = {}
-    for name, p in (("a", a), ("b", b)):
+            step = band(name, index)
+            if step.awaits:
+                waiting[name].append((index, step.awaits))
+            else:
+                replies[name] += step.candidates
+    first = dedup.origin_key(pages[pivot_first].page.origin)
+    assert waiting == {pivot_first: [], second: [(pivot, [first])]}
+
+    def decide_(name: str) -> dedup.Decided:
+        p = pages[name]
         pending = dedup.add_reply(Pending(p, [0]), BandReply(dedup.origin_key(p.page.origin), 0, replies[name]))
-        kinds[name] = type(dedup.gather_step(UrlState(), pending, NOW, 1).record).__name__
-    assert sorted(kinds.values()) == ["Article", "Duplicate"]
-    assert kinds[pivot_first] == "Article"
+        return dedup.gather_step(UrlState(), pending, NOW, 1)
+
+    published = decide_(pivot_first)
+    assert isinstance(published.record, Article)
+    members[first] = dedup.settle_member(members[first], published.settle[0]) or members[first]
+    resumed = band(second, pivot)  # the settle reaches the pivot band: the waiting query resumes
+    assert resumed.awaits == [] and any(c.root == published.record.id for c in resumed.candidates)
+    replies[second] += resumed.candidates
+    dropped = decide_(second).record
+    assert isinstance(dropped, Duplicate)
+    assert (dropped.kind, dropped.duplicate_of) == ("near", published.record.id)
+
+
+def test_a_released_wait_leaves_the_undecided_predecessor_out() -> None:
+    """A wait past the limit: the page ignores the undecided copy (both may be published; no
+    page is dropped for a copy that might itself be dropped)."""
+    a, b = page(A, story(1), 0), page(B, story(1), 1)
+    lists: dict[str, list[str]] = {}
+    members: dict[str, Member] = {}
+    first = dedup.band_step(lists, members.get, query(a))
+    lists.update(first.lists)
+    members["pages.raw:0:0"] = first.member
+    assert dedup.band_step(lists, members.get, query(b)).awaits == ["pages.raw:0:0"]
+    released = dedup.band_step(lists, members.get, query(b), release=True)
+    assert (released.awaits, released.candidates) == ([], [])
+    other = dedup.band_step(lists, members.get, query(page(C, story(2), 2)))
+    assert other.awaits == []  # a different story never waits
 
 
 def test_a_url_with_an_article_is_compared_with_it_first() -> None:
