@@ -66,7 +66,7 @@ class Settings:
     deployments whose topics are made by `ingest-worker topics` or a platform tool)."""
     exit_on_stall: bool = True
     shutdown_grace_s: float = 45.0
-    dedup_wait_s: float = 120.0
+    dedup_wait_s: float = 600.0
     """Longest a page waits at a band partition for an undecided near-copy before it is
     answered without it (see `core.dedup`)."""
     log_level: str = "info"

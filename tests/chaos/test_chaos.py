@@ -2,8 +2,10 @@
 restarted and a third worker joins. A verifier then reads all three output topics.
 
 Passes when every input has an outcome, no unique article is missing or dropped as a duplicate,
-no page got two different decisions, and hostile pages carry their expected reason. Repeated
-outputs (at-least-once replays) are counted and reported, not failed.
+every group of copies (exact and near) has one article that all its duplicates point at, every
+update is its URL's revision 2, no page got two different decisions (kind, revision, target,
+similarity, stale), and hostile pages carry their expected reason. Repeated outputs
+(at-least-once replays) are counted and reported, not failed.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from tests.integration.harness import Broker, Collector, Names, Workers, create_
 pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 
 SEED = int(os.environ.get("CHAOS_SEED", "20261125"))
-SINGLES, GROUPS, HOSTILE = 2900, 500, 100  # 2,900 + 4 x 500 + 100 = 5,000 inputs
+SINGLES, GROUPS, UPDATES, HOSTILE = 2200, 500, 100, 100  # 2,200 + 5 x 500 + 2 x 100 + 100 = 5,000
 CHUNK = 100
 PARTITIONS = 4
 WORKER_ENV = {"INGEST_STALL_TIMEOUT_S": "40"}  # a stalled worker exits; the supervisor restarts it
@@ -59,6 +61,7 @@ class Input:
 
     value: bytes
     group: int | None = None  # content group, for originals with duplicates
+    update: tuple[int, int] | None = None  # (story, version 1 or 2): a URL updated later
     unique: bool = False  # a page nobody else duplicates: must be an article
     reason: str | None = None  # expected rejection reason
 
@@ -75,11 +78,12 @@ class Plan:
 
 
 def make_plan(rng: random.Random) -> Plan:
-    """Singles, groups (original, re-fetch, URL variant, syndicated copy) and hostile messages.
+    """Singles, groups (original, re-fetch, URL variant, syndicated copy, near-copy), updates
+    (a page and, later, its substantially new text at the same URL) and hostile messages.
 
-    Each group's duplicates go out a few chunks after its original, as re-fetches do.
+    Each group's duplicates and each update go out a few chunks after the first page.
     """
-    n_chunks = (SINGLES + 4 * GROUPS + HOSTILE) // CHUNK
+    n_chunks = (SINGLES + 5 * GROUPS + 2 * UPDATES + HOSTILE) // CHUNK
     slots: list[list[Input]] = [[] for _ in range(n_chunks)]
     for i in range(SINGLES):
         url = f"https://single.example.com/{i}"
@@ -91,6 +95,14 @@ def make_plan(rng: random.Random) -> Plan:
         for variant in (url, f"{url}/?utm_source=feed#top", f"https://mirror.example.net/copy/{g}"):
             later = first + rng.randint(2, 7)
             slots[later].append(Input(orjson.dumps(message(variant, html, meta={"g": g})), group=g))
+        near = article_html(50_000 + g, note=f"Editor's note: copy {g} of this story adds a line of its own.")
+        later = first + rng.randint(2, 7)
+        slots[later].append(Input(orjson.dumps(message(f"https://near.example.org/{g}", near)), group=g))
+    for u in range(UPDATES):
+        url, first = f"https://updated.example.com/{u}", rng.randrange(n_chunks - 8)
+        for version, slot in ((1, first), (2, first + rng.randint(2, 7))):
+            page = message(url, article_html(70_000 + 2 * u + version), fetched_at=f"2025-05-0{version}T08:00:00Z")
+            slots[slot].append(Input(orjson.dumps(page), update=(u, version)))
     for i in range(HOSTILE):
         reason, make = HOSTILE_KINDS[i % len(HOSTILE_KINDS)]
         slots[rng.randrange(n_chunks)].append(Input(make(i), reason=reason))
@@ -109,19 +121,23 @@ class Verdict:
     wrongly_dropped: int = 0
     conflicting: int = 0
     wrong_reason: int = 0
+    wrong_revision: int = 0
     repeated: int = 0
     stray: int = 0
+    examples: list[str] = field(default_factory=list)
+    """A few of the wrong decisions, for the failure message."""
 
     def line(self) -> str:
-        return " ".join(f"{k.replace('_', '-')}={v}" for k, v in self.__dict__.items())
+        figures = " ".join(f"{k.replace('_', '-')}={v}" for k, v in self.__dict__.items() if k != "examples")
+        return "\n".join([figures, *self.examples[:10]])
 
 
-def decision(topic: str, value: dict[str, Any], names: Names) -> tuple[str, ...]:
-    """What was decided for a page, ignoring when (processed_at) it was decided."""
+def decision(topic: str, value: dict[str, Any], names: Names) -> tuple[Any, ...]:
+    """What was decided for a page (kind, target, revision...), ignoring when it was decided."""
     if topic == names.articles:
-        return ("article", value["id"], value["content_hash"])
+        return ("article", value["id"], value["content_hash"], value["revision"])
     if topic == names.duplicates:
-        return ("duplicate", value["duplicate_of"])
+        return ("duplicate", value["duplicate_of"], value["kind"], value["similarity"], value["stale"])
     return ("rejected", value["reason"])
 
 
@@ -135,6 +151,8 @@ def verify(sent: dict[tuple[int, int], Input], records: list[Any], names: Names)
     v.stray = len(set(by_origin) - set(sent))
     group_articles: dict[int, set[str]] = defaultdict(set)
     group_dup_targets: dict[int, set[str]] = defaultdict(set)
+    updates: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)
+    group_decisions: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for coords, item in sent.items():
         decisions = by_origin.get(coords, [])
         if not decisions:
@@ -149,16 +167,32 @@ def verify(sent: dict[tuple[int, int], Input], records: list[Any], names: Names)
         v.rejected += kind == "rejected"
         if item.unique and kind != "article":
             v.wrongly_dropped += 1
+            v.examples.append(f"unique page {coords} decided {decisions[0]}")
         if item.reason is not None and decisions[0] != ("rejected", item.reason):
             v.wrong_reason += 1
         if item.group is not None:
             target = group_articles if kind == "article" else group_dup_targets
             target[item.group].add(decisions[0][1])
+            group_decisions[item.group].append((coords, *decisions[0]))
+        if item.update is not None:
+            updates[item.update[0]][item.update[1]] = decisions[0]
     for g in range(GROUPS):
         # A group keeps exactly one article id, and every duplicate points at it.
         if len(group_articles[g]) != 1 or not group_dup_targets[g] <= group_articles[g]:
             v.wrongly_dropped += 1
+            v.examples.append(f"group {g}: {sorted(group_decisions[g])}")
+    v.wrong_revision = sum(not _updated(pair) for pair in updates.values() if len(pair) == 2)
     return v
+
+
+def _updated(pair: dict[int, tuple[Any, ...]]) -> bool:
+    """Version 1 then 2 of one URL: revisions 1 and 2 of one id; or, if version 2 was decided
+    first (both in flight during a restart), version 2 as revision 1 and version 1 a stale
+    url duplicate of it. Never version 1 published over version 2."""
+    one, two = pair[1], pair[2]
+    if one[0] == two[0] == "article":
+        return one[1] == two[1] and (one[3], two[3]) == (1, 2)
+    return two[0] == "article" and two[3] == 1 and one[:3] == ("duplicate", two[1], "url") and one[4]
 
 
 class Chaos:
@@ -277,6 +311,7 @@ async def test_nothing_lost_under_kills_broker_restart_and_rebalance(
     assert verdict.wrongly_dropped == 0, verdict.line()
     assert verdict.conflicting == 0, verdict.line()
     assert verdict.wrong_reason == 0, verdict.line()
+    assert verdict.wrong_revision == 0, verdict.line()
     assert verdict.stray == 0, verdict.line()
     assert verdict.articles + verdict.duplicates + verdict.rejected == verdict.inputs
     assert verdict.rejected >= HOSTILE

@@ -421,13 +421,16 @@ def _predecessor(
 
 
 def _merge(replies: Iterable[list[Candidate]]) -> list[Candidate]:
-    """One candidate per member, with the band indexes of every reply."""
+    """One candidate per member, with the band indexes of every reply and its root if any
+    reply knew it (partitions learn a member's root at different moments)."""
     merged: dict[str, Candidate] = {}
     for reply in replies:
         for c in reply:
             seen = merged.get(c.member)
-            bands = c.earlier_in if seen is None else sorted({*seen.earlier_in, *c.earlier_in})
-            merged[c.member] = replace(c, earlier_in=bands)
+            if seen is not None:
+                bands = sorted({*seen.earlier_in, *c.earlier_in})
+                c = replace(c, earlier_in=bands, root=c.root or seen.root)
+            merged[c.member] = c
     return list(merged.values())
 
 

@@ -224,15 +224,16 @@ class BandStage:
         message = codec.decode_band_message(event.value)
         part = event.message.partition
         if isinstance(message, dedup.BandSettle):
-            settled = dedup.settle_member(self._member(message.member), message)
+            key = _in(part, message.member)
+            settled = dedup.settle_member(codec.member(self.tables.members.get(key)), message)
             if settled is not None:
-                self.tables.members[message.member] = codec.plain(settled)
+                self.tables.members[key] = codec.plain(settled)
             return Outcome(self._resume(part, message.member, release=False))
         if isinstance(message, dedup.BandRelease):
             return Outcome(self._resume(part, message.member, release=True))
-        if message.root is not None:  # an indexed revision: nobody waits for an answer
-            self._step(message, release=False)
-            return Outcome()
+        if message.root is not None:  # a published page indexed: nobody waits for an answer,
+            self._step(part, message, release=False)  # but pages may wait for it (replayed)
+            return Outcome(self._resume(part, message.member, release=False))
         return Outcome(self._answer(part, message, time.time(), release=False))
 
     def overdue(self, partitions: set[int]) -> list[Send]:
@@ -249,13 +250,13 @@ class BandStage:
     def _answer(self, part: int, query: dedup.BandQuery, since: float, release: bool) -> list[Send]:
         """The reply to a query, or none while it waits for an undecided near-copy."""
         try:
-            step = self._step(query, release)
+            step = self._step(part, query, release)
             candidates, awaits = step.candidates, step.awaits
         except Exception:  # answer anyway: a page waiting for no answer would never be decided
             log.exception("band stage failed for %s: answering with no candidates", query.member)
             candidates, awaits = [], []
         if awaits:
-            key = f"{part}:{awaits[0]}"
+            key = _in(part, awaits[0])
             waiting = self.tables.waits.get(key) or []
             if all(w["query"]["member"] != query.member for w in waiting):
                 entry = {"since": since, "query": codec.plain(query)}
@@ -266,7 +267,7 @@ class BandStage:
 
     def _resume(self, part: int, member: str, release: bool) -> list[Send]:
         """Answer the queries that waited for a member (or let them wait for the next one)."""
-        waiting = self.tables.waits.pop(f"{part}:{member}", None) or []
+        waiting = self.tables.waits.pop(_in(part, member), None) or []
         limit = time.time() - self.wait_s
         sends = []
         for entry in waiting:
@@ -277,17 +278,25 @@ class BandStage:
             sends += self._answer(part, codec.band_query(entry["query"]), entry["since"], overdue)
         return sends
 
-    def _member(self, key: str) -> dedup.Member | None:
-        return codec.member(self.tables.members.get(key))
-
-    def _step(self, query: dedup.BandQuery, release: bool) -> dedup.BandStep:
+    def _step(self, part: int, query: dedup.BandQuery, release: bool) -> dedup.BandStep:
         lists = {key: self.tables.bands.get(key) or [] for _, key in query.bands}
-        step = dedup.band_step(lists, self._member, query, release)
+
+        def member_of(member: str) -> dedup.Member | None:
+            return codec.member(self.tables.members.get(_in(part, member)))
+
+        step = dedup.band_step(lists, member_of, query, release)
         for key, listed in step.lists.items():
             self.tables.bands[key] = listed
         if step.member is not None:
-            self.tables.members[query.member] = codec.plain(step.member)
+            self.tables.members[_in(part, query.member)] = codec.plain(step.member)
         return step
+
+
+def _in(part: int, member: str) -> str:
+    """A band-stage table key: a member is indexed in each partition that owns one of its band
+    keys, and each partition's entry must live in that partition's changelog (one shared key
+    would be written to whichever changelog partition changed it last)."""
+    return f"{part}:{member}"
 
 
 class GatherStage:

@@ -31,7 +31,7 @@ class Tables:
     bands: Table
     """band key -> origin keys of its members, in arrival order."""
     members: Table
-    """origin key -> Member: what a band partition keeps of an indexed page."""
+    """'partition:origin key' -> Member: what a band partition keeps of an indexed page."""
     waits: Table
     """'partition:origin key' of an undecided member -> queries waiting for it to settle."""
 
@@ -47,6 +47,6 @@ def declare(app: faust.App, settings: Settings) -> Tables:
         urls=table(TABLE_URLS, "article id -> current revision and decisions"),
         pending=table(TABLE_PENDING, "origin -> page waiting for band answers"),
         bands=table(TABLE_BANDS, "band key -> members in arrival order"),
-        members=table(TABLE_MEMBERS, "origin -> indexed page"),
+        members=table(TABLE_MEMBERS, "partition:origin -> indexed page"),
         waits=table(TABLE_WAITS, "partition:origin -> queries waiting for it"),
     )

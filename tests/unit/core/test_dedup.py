@@ -300,3 +300,18 @@ def test_records_carry_every_field_of_the_page() -> None:
     assert isinstance(dup, Duplicate)
     assert (dup.kind, dup.duplicate_of, dup.similarity, dup.stale) == ("near", "x" * 32, 0.7, False)
     assert (dup.id, dup.url, dup.meta, dup.origin) == (p.page.id, A, {"offset": 0}, p.page.origin)
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_a_root_known_to_one_band_partition_is_kept_whatever_the_order_of_replies(order: tuple[int, int]) -> None:
+    """Partitions learn a member's root at different moments: one reply may still say None."""
+    first, copy = page(A, story(1), 0), page(B, story(1), 1)
+    [q] = dedup.band_queries(first, 1).values()
+    settled = dedup.Candidate(q.member, list(range(minhash.BANDS)), q.id, q.content_hash, q.signature, q.shingles, "root-id")
+    replies = [BandReply("m", 0, [settled]), BandReply("m", 1, [replace(settled, root=None)])]
+    pending = Pending(copy, [0, 1])
+    for index in order:
+        pending = dedup.add_reply(pending, replies[index])
+    record = dedup.gather_step(UrlState(), pending, NOW, 2).record
+    assert isinstance(record, Duplicate)
+    assert (record.kind, record.duplicate_of) == ("content", "root-id")

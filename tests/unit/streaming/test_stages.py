@@ -1,0 +1,131 @@
+"""The dedup stages (`streaming.agents`) over dict tables, without Kafka.
+
+Messages between the stages are delivered by hand, in the order a test chooses, so two copies
+can be in flight at once: what a stage sends is what the next stage gets.
+"""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from tests.unit.core.test_dedup import A, B, page, story
+import orjson
+
+from worker import codec
+from worker.core import dedup
+from worker.settings import Settings
+from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
+from worker.streaming.tables import Tables
+from worker.streaming.topics import Topics
+
+PARTITIONS = 2
+
+
+def topics() -> Topics:
+    names = ("raw", "by_url", "by_band", "verdicts", "articles", "duplicates", "rejected")
+    return Topics(*names)  # type: ignore[arg-type]  # a Send only carries its topic along
+
+
+class Pipeline:
+    """The three stages on shared dict tables, with a queue of messages per internal topic."""
+
+    def __init__(self, wait_s: float = 120.0) -> None:
+        self.topics = topics()
+        self.tables = Tables(urls={}, pending={}, bands={}, members={}, waits={})  # type: ignore[arg-type]
+        settings = Settings(partitions=PARTITIONS, dedup_wait_s=wait_s)
+        self.stages: dict[Any, Any] = {
+            "by_url": UrlStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
+            "by_band": BandStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
+            "verdicts": GatherStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
+        }
+        self.queue: list[Send] = []
+        self.outputs: list[dict[str, Any]] = []
+
+    def send(self, sends: list[Send]) -> None:
+        for s in sends:
+            if s.topic in ("articles", "duplicates"):
+                self.outputs.append(orjson.loads(s.value))
+            else:
+                self.queue.append(s)
+
+    def deliver(self, send: Send, delivered: bool = True) -> None:
+        """Handle one message; `delivered=False`: the process dies before its outputs are in."""
+        self.queue.remove(send)
+        event = SimpleNamespace(value=send.value, key=send.key, message=SimpleNamespace(partition=send.partition))
+        outcome = self.stages[send.topic].handle(event)
+        if delivered:
+            self.send(outcome.sends)
+            if outcome.done is not None:
+                outcome.done()
+
+    def run(self) -> None:
+        while self.queue:
+            self.deliver(self.queue[0])
+
+    def intake(self, p: Any) -> None:
+        self.send([Send("by_url", p.page.id.encode(), codec.encode(p), 0)])  # type: ignore[arg-type]
+
+
+def test_a_copy_in_flight_with_its_original_waits_and_points_at_the_article() -> None:
+    flow = Pipeline()
+    original, copy = page(A, story(1), 0), page(B, story(1), 1)
+    flow.intake(original)
+    flow.intake(copy)
+    while any(s.topic == "by_url" for s in flow.queue):  # both ask the bands before any decides
+        flow.deliver(next(s for s in flow.queue if s.topic == "by_url"))
+    while any(s.topic == "by_band" for s in flow.queue):
+        flow.deliver(next(s for s in flow.queue if s.topic == "by_band"))
+    assert flow.tables.waits, "the copy waits for the undecided original"
+    flow.run()
+    article, duplicate = flow.outputs
+    assert article["id"] == original.page.id and "revision" in article
+    assert (duplicate["kind"], duplicate["duplicate_of"]) == ("content", original.page.id)
+    assert not flow.tables.waits and not flow.tables.pending
+    indexed = {(p, q.member) for page_ in (original, copy) for p, q in dedup.band_queries(page_, PARTITIONS).items()}
+    assert set(flow.tables.members) == {f"{p}:{m}" for p, m in indexed}, "one entry per partition"
+    assert all(m["root"] == original.page.id for m in flow.tables.members.values())
+
+
+def test_a_wait_past_the_limit_is_released_and_the_page_decided_without_it() -> None:
+    flow = Pipeline(wait_s=0.0)
+    original, copy = page(A, story(1), 0), page(B, story(1), 1)
+    flow.intake(original)
+    flow.intake(copy)
+    while any(s.topic in ("by_url", "by_band") for s in flow.queue):
+        flow.deliver(next(s for s in flow.queue if s.topic in ("by_url", "by_band")))
+    band: BandStage = flow.stages["by_band"]
+    [(key, waiting)] = flow.tables.waits.items()
+    time.sleep(0.01)
+    releases = band.overdue({0, 1})
+    assert [r.partition for r in releases] == [int(key.split(":", 1)[0])]
+    assert band.overdue(set()) == []  # another process's partitions: not ours to release
+    for release in releases:
+        flow.queue.insert(0, release)
+        flow.deliver(release)
+    flow.run()
+    kinds = sorted("revision" in o for o in flow.outputs)
+    assert kinds == [True, True], "released: both published, neither dropped"
+    assert waiting and not flow.tables.waits
+
+
+def test_a_replayed_decision_resumes_the_pages_that_wait_for_it() -> None:
+    """The original's decision is replayed (its process died before sending): the index message
+    that carries its article id must resume the copy waiting for it."""
+    flow = Pipeline()
+    original, copy = page(A, story(1), 0), page(B, story(1), 1)
+    flow.intake(original)
+    flow.intake(copy)
+    while any(s.topic in ("by_url", "by_band") for s in flow.queue):
+        flow.deliver(next(s for s in flow.queue if s.topic in ("by_url", "by_band")))
+    *first, last = [s for s in flow.queue if s.key == original.page.id.encode()]
+    for reply in first:
+        flow.deliver(reply)
+    flow.deliver(last, delivered=False)  # decided and stored, then the process died
+    assert flow.outputs == [] and flow.tables.waits
+    flow.send([last])  # the verdict is read again after the restart
+    flow.run()
+    assert [o.get("kind", "article") for o in flow.outputs] == ["article", "content"]
+    assert flow.outputs[1]["duplicate_of"] == original.page.id
+    assert not flow.tables.waits
