@@ -40,6 +40,9 @@ REVISION_CHANGE = 0.3
 """Share of new (or removed) text, relative to the current revision, that makes a revision."""
 MIN_SHINGLES = 12
 """Texts with fewer shingles (about a dozen words) are too short to call near-copies."""
+TEASER_SHARE = 0.4
+"""A text under this share of another's words is not its duplicate (a teaser, a summary), even
+when its shingles are nearly all in the other (repetitive texts have few distinct shingles)."""
 MAX_BAND_MEMBERS = 200
 """Members remembered per band key: a key shared by more pages than this says nothing."""
 
@@ -87,11 +90,14 @@ class Revision:
 
 @dataclass(frozen=True, slots=True)
 class UrlState:
-    """Per article id: its current revision (None until one is published) and every decision
-    taken for a page of this id, by raw coordinates."""
+    """Per article id: its current revision (None until one is published), every decision
+    taken for a page of this id, by raw coordinates, and its undecided pages."""
 
     current: Revision | None = None
     decisions: dict[str, Decision] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)
+    """Origin keys of this id's undecided pages in arrival order: the first is asking the
+    bands, the others wait for its decision, so one URL's pages are decided in order."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> UrlState:
@@ -101,6 +107,7 @@ class UrlState:
         return cls(
             current=None if current is None else Revision(**current),
             decisions={k: Decision(**d) for k, d in data.get("decisions", {}).items()},
+            waiting=list(data.get("waiting", [])),
         )
 
 
@@ -112,6 +119,7 @@ class Member:
     content_hash: str
     signature: str
     shingles: int
+    words: int
     root: str | None
     """The published article it belongs to, once decided (its own id if published)."""
 
@@ -128,6 +136,7 @@ class Candidate:
     content_hash: str
     signature: str
     shingles: int
+    words: int
     root: str | None
 
 
@@ -142,6 +151,7 @@ class BandQuery:
     content_hash: str
     signature: str
     shingles: int
+    words: int
     root: str | None = None
     """Set for a published revision: it is indexed, nobody waits for an answer."""
 
@@ -201,21 +211,70 @@ class Decided:
 class Scatter:
     """A page of a URL without an article: ask these band partitions for candidates."""
 
+    state: UrlState
     pending: Pending
     queries: dict[int, BandQuery]
 
 
-def url_step(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided | Scatter:
-    """Stage 1: replay, compare with the URL's current article, or look for near-copies."""
-    known = state.decisions.get(origin_key(page.page.origin))
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """A page behind an undecided page of the same id: kept until that one is decided."""
+
+    state: UrlState
+    pending: Pending
+
+
+def url_step(
+    state: UrlState, page: Sketched, now: str, partitions: int
+) -> Decided | Scatter | Queued:
+    """Stage 1: replay, wait behind this id's undecided page, compare with the URL's current
+    article, or look for near-copies."""
+    key = origin_key(page.page.origin)
+    known = state.decisions.get(key)
     if known is not None:
         return _replayed(page, known, partitions)
+    if state.waiting[:1] == [key]:  # a replay of the page asking the bands: ask again
+        queries = band_queries(page, partitions)
+        return Scatter(state, Pending(page, sorted(queries)), queries)
+    if state.waiting:
+        waiting = state.waiting if key in state.waiting else [*state.waiting, key]
+        return Queued(replace(state, waiting=waiting), Pending(page, []))
+    return _advance(state, page, now, partitions)
+
+
+def next_in_line(
+    state: UrlState, queued: Callable[[str], Pending | None], now: str, partitions: int
+) -> list[tuple[Sketched, Decided | Scatter]]:
+    """Once a page of an id is decided, the pages queued behind it, in order: each decided
+    now, until one has to ask the bands (it then heads the queue)."""
+    steps: list[tuple[Sketched, Decided | Scatter]] = []
+    while state.waiting:
+        head, rest = state.waiting[0], state.waiting[1:]
+        pending = queued(head)
+        if pending is None:  # not stored: nothing to decide
+            state = replace(state, waiting=rest)
+            continue
+        if pending.parts:  # already asking the bands (a replayed decision got here first)
+            break
+        step = _advance(replace(state, waiting=rest), pending.page, now, partitions)
+        steps.append((pending.page, step))
+        if isinstance(step, Scatter):
+            break
+        assert step.state is not None
+        state = step.state
+    return steps
+
+
+def _advance(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided | Scatter:
+    """Decide a page with nothing of its id undecided before it (`state.waiting` holds only
+    pages after it), or send it to the bands at the head of the queue."""
     if state.current is not None:
         return _against_current(state, page, now, partitions)
     if page.shingles < MIN_SHINGLES:
         return _publish(state, page, now)
     queries = band_queries(page, partitions)
-    return Scatter(Pending(page, sorted(queries)), queries)
+    waiting = [origin_key(page.page.origin), *state.waiting]
+    return Scatter(replace(state, waiting=waiting), Pending(page, sorted(queries)), queries)
 
 
 def _against_current(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided:
@@ -230,7 +289,12 @@ def _against_current(state: UrlState, page: Sketched, now: str, partitions: int)
         decision = Decision(
             "url", now, duplicate_of=page.page.id, similarity=similarity, stale=stale
         )
-        return _remember(state, page, decision)
+        remembered = _remember(state, page, decision)
+        if page.page.content_hash == current.content_hash:
+            return remembered
+        # Another text of this article (older, or cosmetically changed): copies of it found
+        # later point here, whatever order the pages came in.
+        return replace(remembered, index=_index(page, partitions))
     published = _publish(state, page, now, current.revision + 1)
     return replace(published, index=_index(page, partitions))
 
@@ -254,13 +318,10 @@ def _replayed(page: Sketched, decision: Decision, partitions: int) -> Decided:
     """A message decided before: the same record, and its band entries brought up to date (in
     case the process died between storing the decision and sending them)."""
     again = record(page.page, decision)
-    if isinstance(again, Article):
-        return Decided(None, again, index=_index(page, partitions))
+    root = again.id if isinstance(again, Article) else again.duplicate_of
     if page.shingles < MIN_SHINGLES:
         return Decided(None, again)
-    member = origin_key(page.page.origin)
-    parts = band_queries(page, partitions)
-    return Decided(None, again, settle={p: BandSettle(member, again.duplicate_of) for p in parts})
+    return Decided(None, again, index=band_queries(page, partitions, root=root))
 
 
 def _remember(state: UrlState, page: Sketched, decision: Decision) -> Decided:
@@ -276,7 +337,9 @@ def band_queries(page: Sketched, partitions: int, root: str | None = None) -> di
     p = page.page
     member = origin_key(p.origin)
     return {
-        part: BandQuery(member, bands, p.id, p.content_hash, page.signature, page.shingles, root)
+        part: BandQuery(
+            member, bands, p.id, p.content_hash, page.signature, page.shingles, p.word_count, root
+        )
         for part, bands in grouped.items()
     }
 
@@ -322,14 +385,15 @@ def band_step(
         for member in before:
             earlier.setdefault(member, []).append(index)
     candidates = [
-        Candidate(name, bands, m.id, m.content_hash, m.signature, m.shingles, m.root)
+        Candidate(name, bands, m.id, m.content_hash, m.signature, m.shingles, m.words, m.root)
         for name, bands in earlier.items()
         if (m := member_of(name)) is not None
     ]
     known = member_of(query.member)
     new = None
     if known is None:
-        new = Member(query.id, query.content_hash, query.signature, query.shingles, query.root)
+        q = query
+        new = Member(q.id, q.content_hash, q.signature, q.shingles, q.words, q.root)
     elif query.root is not None and known.root != query.root:
         new = replace(known, root=query.root)
     awaits = _undecided_predecessors(query, candidates)
@@ -348,7 +412,9 @@ def _undecided_predecessors(query: BandQuery, candidates: list[Candidate]) -> li
     sketch = Sketch.decode(query.signature, query.shingles)
     keys = minhash.band_keys(sketch)
     return sorted(
-        c.member for c in undecided if _predecessor(sketch, keys, query.content_hash, c) is not None
+        c.member
+        for c in undecided
+        if _predecessor(sketch, keys, query.content_hash, query.words, c) is not None
     )
 
 
@@ -365,9 +431,11 @@ def settle_member(member: Member | None, settle: BandSettle) -> Member | None:
 def gather_step(state: UrlState, pending: Pending, now: str, partitions: int) -> Decided:
     """Stage 3: decide a page from its candidates (or its URL's article, if one appeared)."""
     page = pending.page
-    known = state.decisions.get(origin_key(page.page.origin))
+    key = origin_key(page.page.origin)
+    known = state.decisions.get(key)
     if known is not None:
         return _replayed(page, known, partitions)
+    state = replace(state, waiting=[k for k in state.waiting if k != key])
     if state.current is not None:
         decided = _against_current(state, page, now, partitions)
     else:
@@ -386,7 +454,8 @@ def _against_candidates(
     keys = minhash.band_keys(sketch)
     best: tuple[float, bool, Candidate] | None = None
     for candidate in candidates:
-        similarity = _predecessor(sketch, keys, page.page.content_hash, candidate)
+        p = page.page
+        similarity = _predecessor(sketch, keys, p.content_hash, p.word_count, candidate)
         if similarity is None:
             continue
         exact = candidate.content_hash == page.page.content_hash
@@ -407,13 +476,17 @@ def _similarity(exact: bool, a: Sketch, b: Sketch) -> float:
 
 
 def _predecessor(
-    sketch: Sketch, keys: list[str], content_hash: str, candidate: Candidate
+    sketch: Sketch, keys: list[str], content_hash: str, words: int, candidate: Candidate
 ) -> float | None:
     """The similarity of a verified near-copy that came before the page at their pivot (the
-    lowest band the two share), else None."""
+    lowest band the two share), else None. Verified: the same text, or an estimated Jaccard
+    similarity of at least NEAR_SIMILARITY between texts of comparable length."""
     other = Sketch.decode(candidate.signature, candidate.shingles)
-    similarity = _similarity(candidate.content_hash == content_hash, sketch, other)
+    exact = candidate.content_hash == content_hash
+    similarity = _similarity(exact, sketch, other)
     if similarity < NEAR_SIMILARITY:
+        return None
+    if not exact and min(words, candidate.words) < TEASER_SHARE * max(words, candidate.words):
         return None
     other_keys = minhash.band_keys(other)
     pivot = next((i for i, (a, b) in enumerate(zip(keys, other_keys, strict=True)) if a == b), None)
@@ -502,12 +575,13 @@ class InProcess:
         """Decide one page, as the url, band and gather stages would."""
         state = self.urls.get(page.page.id, UrlState())
         step = url_step(state, page, now, self.partitions)
+        assert not isinstance(step, Queued), "one page at a time: nothing is undecided"
         if isinstance(step, Scatter):
             pending = step.pending
             for part, query in step.queries.items():
                 reply = BandReply(query.member, part, self._band(query))
                 pending = add_reply(pending, reply)
-            step = gather_step(state, pending, now, self.partitions)
+            step = gather_step(step.state, pending, now, self.partitions)
         if step.state is not None:
             self.urls[page.page.id] = step.state
         for query in step.index.values():

@@ -193,7 +193,8 @@ class UrlStage:
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
-        """Decide now, or store the page as pending and send its band queries."""
+        """Decide now, or store the page as pending: asking the bands, or queued behind an
+        undecided page of the same id."""
         page = codec.sketched(event.value)
         state = codec.url_state(self.tables.urls.get(page.page.id))
         step = dedup.url_step(state, page, _now(), self.partitions)
@@ -202,6 +203,9 @@ class UrlStage:
         key = dedup.origin_key(page.page.origin)
         if self.tables.pending.get(key) is None:  # a replay keeps the answers it has
             self.tables.pending[key] = codec.plain(step.pending)
+        self.tables.urls[page.page.id] = codec.plain(step.state)
+        if isinstance(step, dedup.Queued):
+            return Outcome()
         return Outcome(_band_sends(self.topics, step.queries))
 
 
@@ -318,11 +322,31 @@ class GatherStage:
         if not pending.complete:
             self.tables.pending[reply.member] = codec.plain(pending)
             return Outcome()
-        page = pending.page
+        page, now = pending.page, _now()
         state = codec.url_state(self.tables.urls.get(page.page.id))
-        step = dedup.gather_step(state, pending, _now(), self.partitions)
+        step = dedup.gather_step(state, pending, now, self.partitions)
         sends = _apply(step, page, self.tables, self.topics)
-        return Outcome(sends, done=functools.partial(self.tables.pending.pop, reply.member, None))
+        decided = [reply.member]
+        state = codec.url_state(self.tables.urls.get(page.page.id))
+        for queued, next_step in dedup.next_in_line(state, self._pending, now, self.partitions):
+            key = dedup.origin_key(queued.page.origin)
+            if isinstance(next_step, dedup.Scatter):
+                self.tables.pending[key] = codec.plain(next_step.pending)
+                self.tables.urls[queued.page.id] = codec.plain(next_step.state)
+                sends += _band_sends(self.topics, next_step.queries)
+            else:
+                sends += _apply(next_step, queued, self.tables, self.topics)
+                decided.append(key)
+        return Outcome(sends, done=functools.partial(self._forget, decided))
+
+    def _pending(self, key: str) -> dedup.Pending | None:
+        stored = self.tables.pending.get(key)
+        return None if stored is None else codec.pending(stored)
+
+    def _forget(self, keys: list[str]) -> None:
+        """Drop the decided pages' pending entries, once their records are delivered."""
+        for key in keys:
+            self.tables.pending.pop(key, None)
 
 
 def _apply(step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics) -> list[Send]:

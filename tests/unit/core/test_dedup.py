@@ -173,7 +173,7 @@ def test_a_band_key_stops_taking_members_when_full() -> None:
 
 
 def test_settling_sets_the_root_once() -> None:
-    member = Member("id", "h", "sig", 3, None)
+    member = Member("id", "h", "sig", 3, 40, None)
     settled = dedup.settle_member(member, BandSettle("m", "root"))
     assert settled == replace(member, root="root")
     assert dedup.settle_member(settled, BandSettle("m", "root")) is None
@@ -307,7 +307,7 @@ def test_a_root_known_to_one_band_partition_is_kept_whatever_the_order_of_replie
     """Partitions learn a member's root at different moments: one reply may still say None."""
     first, copy = page(A, story(1), 0), page(B, story(1), 1)
     [q] = dedup.band_queries(first, 1).values()
-    settled = dedup.Candidate(q.member, list(range(minhash.BANDS)), q.id, q.content_hash, q.signature, q.shingles, "root-id")
+    settled = dedup.Candidate(q.member, list(range(minhash.BANDS)), q.id, q.content_hash, q.signature, q.shingles, q.words, "root-id")
     replies = [BandReply("m", 0, [settled]), BandReply("m", 1, [replace(settled, root=None)])]
     pending = Pending(copy, [0, 1])
     for index in order:
@@ -315,3 +315,14 @@ def test_a_root_known_to_one_band_partition_is_kept_whatever_the_order_of_replie
     record = dedup.gather_step(UrlState(), pending, NOW, 2).record
     assert isinstance(record, Duplicate)
     assert (record.kind, record.duplicate_of) == ("content", "root-id")
+
+
+def test_a_teaser_of_a_repetitive_article_is_not_its_duplicate() -> None:
+    """A meal plan repeats its items: the first third has nearly every distinct shingle of the
+    whole, yet it is a teaser (under TEASER_SHARE of the words), not a copy."""
+    engine = InProcess()
+    text = story(1)
+    decide(engine, page(A, text * 3, 0))
+    teaser = page(B, text, 1)
+    assert minhash.jaccard(*(minhash.Sketch.decode(p.signature, p.shingles) for p in (page(A, text * 3, 0), teaser))) > 0.6
+    assert decide(engine, teaser)[0] == "article"

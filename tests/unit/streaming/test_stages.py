@@ -129,3 +129,19 @@ def test_a_replayed_decision_resumes_the_pages_that_wait_for_it() -> None:
     assert [o.get("kind", "article") for o in flow.outputs] == ["article", "content"]
     assert flow.outputs[1]["duplicate_of"] == original.page.id
     assert not flow.tables.waits
+
+
+def test_pages_of_one_url_are_decided_in_the_order_they_came() -> None:
+    """The first page of a URL asks the bands; an update arriving meanwhile waits behind it
+    instead of overtaking it (it would become revision 1 and the first page stale)."""
+    flow = Pipeline()
+    first, update = page(A, story(1), 0), page(A, story(2), 1, fetched_at="2025-05-02T10:00:00.000Z")
+    flow.intake(first)
+    flow.intake(update)
+    flow.deliver(flow.queue[0])  # the first asks the bands
+    flow.deliver(flow.queue[0])  # the update: queued, nothing sent
+    assert all(s.topic == "by_band" for s in flow.queue)
+    assert flow.tables.urls[first.page.id]["waiting"] == ["pages.raw:0:0", "pages.raw:0:1"]
+    flow.run()
+    assert [(o["revision"], o["meta"]["offset"]) for o in flow.outputs] == [(1, 0), (2, 1)]
+    assert flow.tables.urls[first.page.id]["waiting"] == [] and not flow.tables.pending
