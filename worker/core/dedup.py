@@ -96,8 +96,14 @@ class UrlState:
     current: Revision | None = None
     decisions: dict[str, Decision] = field(default_factory=dict)
     waiting: list[str] = field(default_factory=list)
-    """Origin keys of this id's undecided pages in arrival order: the first is asking the
-    bands, the others wait for its decision, so one URL's pages are decided in order."""
+    """Origin keys of this id's pages that went through the bands or queued behind one, in
+    arrival order, until their records are delivered (`delivered`). The first undecided one
+    is asking the bands; the undecided ones after it wait for its decision, so one URL's
+    pages are decided in order."""
+
+    @property
+    def undecided(self) -> list[str]:
+        return [k for k in self.waiting if k not in self.decisions]
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> UrlState:
@@ -233,30 +239,40 @@ def url_step(
     known = state.decisions.get(key)
     if known is not None:
         return _replayed(page, known, partitions)
-    if state.waiting[:1] == [key]:  # a replay of the page asking the bands: ask again
+    undecided = state.undecided
+    if undecided[:1] == [key]:  # a replay of the page asking the bands: ask again
         queries = band_queries(page, partitions)
         return Scatter(state, Pending(page, sorted(queries)), queries)
-    if state.waiting:
+    if undecided:
         waiting = state.waiting if key in state.waiting else [*state.waiting, key]
         return Queued(replace(state, waiting=waiting), Pending(page, []))
     return _advance(state, page, now, partitions)
 
 
 def next_in_line(
-    state: UrlState, queued: Callable[[str], Pending | None], now: str, partitions: int
+    state: UrlState,
+    after: str,
+    stored: Callable[[str], Pending | None],
+    now: str,
+    partitions: int,
 ) -> list[tuple[Sketched, Decided | Scatter]]:
-    """Once a page of an id is decided, the pages queued behind it, in order: each decided
-    now, until one has to ask the bands (it then heads the queue)."""
+    """After page `after` of an id is decided, the steps for the other pages in `waiting`:
+    decided ones not yet delivered again (a crash may have lost their records), then the
+    queued ones decided in order, until one has to ask the bands."""
     steps: list[tuple[Sketched, Decided | Scatter]] = []
-    while state.waiting:
-        head, rest = state.waiting[0], state.waiting[1:]
-        pending = queued(head)
-        if pending is None:  # not stored: nothing to decide
-            state = replace(state, waiting=rest)
+    for key in state.waiting:
+        pending = None if key == after else stored(key)
+        if pending is None:  # the page just decided, or delivered and forgotten
             continue
-        if pending.parts:  # already asking the bands (a replayed decision got here first)
+        known = state.decisions.get(key)
+        if known is not None:
+            steps.append((pending.page, _replayed(pending.page, known, partitions)))
+            continue
+        if pending.parts:  # asking the bands already (a replay got here): ask again
+            queries = band_queries(pending.page, partitions)
+            steps.append((pending.page, Scatter(state, pending, queries)))
             break
-        step = _advance(replace(state, waiting=rest), pending.page, now, partitions)
+        step = _advance(state, pending.page, now, partitions)
         steps.append((pending.page, step))
         if isinstance(step, Scatter):
             break
@@ -265,15 +281,22 @@ def next_in_line(
     return steps
 
 
+def delivered(state: UrlState, keys: Iterable[str]) -> UrlState:
+    """The state once these pages' records are delivered: out of `waiting`."""
+    done = set(keys)
+    return replace(state, waiting=[k for k in state.waiting if k not in done])
+
+
 def _advance(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided | Scatter:
-    """Decide a page with nothing of its id undecided before it (`state.waiting` holds only
-    pages after it), or send it to the bands at the head of the queue."""
+    """Decide a page with nothing of its id undecided before it, or send it to the bands (it
+    is then in `waiting`, at its place)."""
     if state.current is not None:
         return _against_current(state, page, now, partitions)
     if page.shingles < MIN_SHINGLES:
         return _publish(state, page, now)
     queries = band_queries(page, partitions)
-    waiting = [origin_key(page.page.origin), *state.waiting]
+    key = origin_key(page.page.origin)
+    waiting = state.waiting if key in state.waiting else [*state.waiting, key]
     return Scatter(replace(state, waiting=waiting), Pending(page, sorted(queries)), queries)
 
 
@@ -435,7 +458,6 @@ def gather_step(state: UrlState, pending: Pending, now: str, partitions: int) ->
     known = state.decisions.get(key)
     if known is not None:
         return _replayed(page, known, partitions)
-    state = replace(state, waiting=[k for k in state.waiting if k != key])
     if state.current is not None:
         decided = _against_current(state, page, now, partitions)
     else:
@@ -583,7 +605,7 @@ class InProcess:
                 pending = add_reply(pending, reply)
             step = gather_step(step.state, pending, now, self.partitions)
         if step.state is not None:
-            self.urls[page.page.id] = step.state
+            self.urls[page.page.id] = delivered(step.state, [origin_key(page.page.origin)])
         for query in step.index.values():
             self._band(query)
         for settle in step.settle.values():

@@ -328,7 +328,8 @@ class GatherStage:
         sends = _apply(step, page, self.tables, self.topics)
         decided = [reply.member]
         state = codec.url_state(self.tables.urls.get(page.page.id))
-        for queued, next_step in dedup.next_in_line(state, self._pending, now, self.partitions):
+        following = dedup.next_in_line(state, reply.member, self._pending, now, self.partitions)
+        for queued, next_step in following:
             key = dedup.origin_key(queued.page.origin)
             if isinstance(next_step, dedup.Scatter):
                 self.tables.pending[key] = codec.plain(next_step.pending)
@@ -337,14 +338,17 @@ class GatherStage:
             else:
                 sends += _apply(next_step, queued, self.tables, self.topics)
                 decided.append(key)
-        return Outcome(sends, done=functools.partial(self._forget, decided))
+        return Outcome(sends, done=functools.partial(self._forget, page.page.id, decided))
 
     def _pending(self, key: str) -> dedup.Pending | None:
         stored = self.tables.pending.get(key)
         return None if stored is None else codec.pending(stored)
 
-    def _forget(self, keys: list[str]) -> None:
-        """Drop the decided pages' pending entries, once their records are delivered."""
+    def _forget(self, article_id: str, keys: list[str]) -> None:
+        """Once the decided pages' records are delivered: drop their pending entries and take
+        them out of their id's waiting list (until then a replay delivers them again)."""
+        state = codec.url_state(self.tables.urls.get(article_id))
+        self.tables.urls[article_id] = codec.plain(dedup.delivered(state, keys))
         for key in keys:
             self.tables.pending.pop(key, None)
 

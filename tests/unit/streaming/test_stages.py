@@ -145,3 +145,23 @@ def test_pages_of_one_url_are_decided_in_the_order_they_came() -> None:
     flow.run()
     assert [(o["revision"], o["meta"]["offset"]) for o in flow.outputs] == [(1, 0), (2, 1)]
     assert flow.tables.urls[first.page.id]["waiting"] == [] and not flow.tables.pending
+
+
+def test_a_page_decided_behind_another_is_delivered_again_after_a_crash() -> None:
+    """A re-fetch queued behind the first page of its URL is decided with it; the process dies
+    before either record is delivered: the replayed answer delivers both, once each."""
+    flow = Pipeline()
+    first, refetch = page(A, story(1), 0), page(A, story(1), 1)
+    flow.intake(first)
+    flow.intake(refetch)
+    while any(s.topic in ("by_url", "by_band") for s in flow.queue):
+        flow.deliver(next(s for s in flow.queue if s.topic in ("by_url", "by_band")))
+    *replies, last = flow.queue
+    for reply in replies:
+        flow.deliver(reply)
+    flow.deliver(last, delivered=False)  # both decided and stored, then the process died
+    assert flow.outputs == [] and flow.tables.urls[first.page.id]["waiting"]
+    flow.send([last])  # the answer is read again after the restart
+    flow.run()
+    assert [(o.get("kind", "article"), o["meta"]["offset"]) for o in flow.outputs] == [("article", 0), ("url", 1)]
+    assert flow.tables.urls[first.page.id]["waiting"] == [] and not flow.tables.pending
