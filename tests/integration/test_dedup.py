@@ -8,16 +8,21 @@ and stale flag included.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from tests.fixtures.synthetic import sentence
 from tests.integration.harness import Collector, Names, create_topics, produce, wait_for_group
 from tests.integration.scenario import Scenario
+from worker import codec
+from worker.core import dedup
 from worker.core.fingerprint import article_id
+from worker.pipeline import process_sketched
+from worker.records import Sketched, Source
 
 PARTITIONS = 4
 
@@ -152,3 +157,34 @@ async def rewind(bootstrap: str, names: Names) -> None:
         await consumer.commit({tp: 0 for tp in parts})
     finally:
         await consumer.stop()
+
+
+async def test_a_page_waiting_for_a_copy_that_never_settles_is_released(
+    broker: Any, names: Names, workers: Any, collector: Collector
+) -> None:
+    """A near-copy indexed but never decided (here: injected into the band topic) holds the
+    page that came after it only for INGEST_DEDUP_WAIT_S; then the page is decided without it."""
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], PARTITIONS)
+    worker = workers.start(PARTITIONS, INGEST_DEDUP_WAIT_S="3")
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    url = "https://waits.example.com/story"
+    value = orjson.dumps({"url": url, "html": html("Story", paragraphs(21))})
+    cleaned = process_sketched(value, Source(names.raw, 0, 0), 10**7)
+    assert isinstance(cleaned, Sketched)
+    ghost = replace(cleaned, page=replace(cleaned.page, origin=Source("ghost", 0, 0)))
+    by_band = f"{names.app_id}-pages.by-band"
+    for part, query in dedup.band_queries(ghost, PARTITIONS).items():
+        await produce_to(broker.bootstrap, by_band, codec.band_message(query), part)
+    await produce(broker.bootstrap, names.raw, [value])
+    [record] = await collector.until(1, timeout_s=60)
+    assert record.topic == names.articles and record.value["url"] == url
+    assert "answered without it" in worker.log()
+
+
+async def produce_to(bootstrap: str, topic: str, value: bytes, partition: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, partition=partition)
+    finally:
+        await producer.stop()
