@@ -1,4 +1,4 @@
-"""Prometheus metrics: one counter of outcomes labelled by reason, and the progress gauges."""
+"""Prometheus metrics: outcomes labelled by reason, the progress gauges, dedup waits."""
 
 from __future__ import annotations
 
@@ -19,6 +19,21 @@ LAG = Gauge(
 STALLED_S = Gauge(
     "ingest_seconds_without_progress",
     "Seconds since the committed offsets last moved",
+    registry=REGISTRY,
+)
+DEDUP_WAITING = Gauge(
+    "ingest_dedup_waiting_pages",
+    "Pages waiting at this worker's band partitions for an undecided near-copy",
+    registry=REGISTRY,
+)
+DEDUP_OLDEST_WAIT_S = Gauge(
+    "ingest_dedup_oldest_wait_seconds",
+    "Age of the oldest such wait (released at INGEST_DEDUP_WAIT_S)",
+    registry=REGISTRY,
+)
+DEDUP_RELEASED = Counter(
+    "ingest_dedup_waits_released",
+    "Waits answered without their undecided near-copy after INGEST_DEDUP_WAIT_S",
     registry=REGISTRY,
 )
 TIMEOUTS_RECYCLED = Counter(

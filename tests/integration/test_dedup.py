@@ -8,6 +8,7 @@ and stale flag included.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -141,7 +142,9 @@ async def test_a_replay_gets_exactly_the_first_decisions(
         workers.start(PARTITIONS)
     await collector.until(2 * len(first), timeout_s=120)
     s.check(collector.records)
-    assert s.repeats == len(first)
+    seen = Counter(tuple(r.value["origin"].values())[:3] for r in collector.records)
+    assert all(seen[origin] >= 2 for origin in first)  # every message was replayed (at least
+    # once: at-least-once delivery may repeat a record more, always identical, checked below)
     for r in collector.records:  # processed_at too: the decision is replayed, not re-taken
         assert r.value == first[tuple(r.value["origin"].values())[:3]]
 
@@ -179,6 +182,8 @@ async def test_a_page_waiting_for_a_copy_that_never_settles_is_released(
     [record] = await collector.until(1, timeout_s=60)
     assert record.topic == names.articles and record.value["url"] == url
     assert "answered without it" in worker.log()
+    status, body = worker.get("/metrics")
+    assert status == 200 and b"ingest_dedup_waits_released_total 1.0" in body
 
 
 async def produce_to(bootstrap: str, topic: str, value: bytes, partition: int) -> None:

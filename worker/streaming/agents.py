@@ -109,7 +109,7 @@ def register(
     for topic, name, stage in stages:
         app.agent(topic, name=name)(functools.partial(_run_stage, output, stage))
 
-    @app.timer(interval=max(1.0, settings.dedup_wait_s / 4))
+    @app.timer(interval=min(max(1.0, settings.dedup_wait_s / 4), settings.health_interval_s))
     async def release_waits() -> None:
         """Ask this process's band partitions to answer the queries waiting too long."""
         name = topics.by_band.get_topic_name()
@@ -241,14 +241,21 @@ class BandStage:
         return Outcome(self._answer(part, message, time.time(), release=False))
 
     def overdue(self, partitions: set[int]) -> list[Send]:
-        """Releases for the waits older than the limit in these (this process's) partitions."""
-        limit = time.time() - self.wait_s
-        sends = []
+        """Releases for the waits older than the limit in these (this process's) partitions;
+        updates the gauges of waiting pages."""
+        now = time.time()
+        sends, count, oldest = [], 0, now
         for key, waiting in list(self.tables.waits.items()):
             part, member = key.split(":", 1)
-            if int(part) in partitions and min(w["since"] for w in waiting) <= limit:
+            if int(part) not in partitions:
+                continue
+            since = min(w["since"] for w in waiting)
+            count, oldest = count + len(waiting), min(oldest, since)
+            if since <= now - self.wait_s:
                 release = codec.band_message(dedup.BandRelease(member))
                 sends.append(Send(self.topics.by_band, None, release, int(part)))
+        metrics.DEDUP_WAITING.set(count)
+        metrics.DEDUP_OLDEST_WAIT_S.set(now - oldest)
         return sends
 
     def _answer(self, part: int, query: dedup.BandQuery, since: float, release: bool) -> list[Send]:
@@ -277,6 +284,7 @@ class BandStage:
         for entry in waiting:
             overdue = release and entry["since"] <= limit
             if overdue:
+                metrics.DEDUP_RELEASED.inc()
                 log.warning("%s waited over %.0f s for %s: answered without it",
                             entry["query"]["member"], self.wait_s, member)  # fmt: skip
             sends += self._answer(part, codec.band_query(entry["query"]), entry["since"], overdue)
