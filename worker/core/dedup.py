@@ -474,13 +474,13 @@ def _against_candidates(
     """Published unless a verified near-copy came first at the two pages' pivot band."""
     sketch = _sketch(page)
     keys = minhash.band_keys(sketch)
+    p = page.page
     best: tuple[float, bool, Candidate] | None = None
     for candidate in candidates:
-        p = page.page
         similarity = _predecessor(sketch, keys, p.content_hash, p.word_count, candidate)
         if similarity is None:
             continue
-        exact = candidate.content_hash == page.page.content_hash
+        exact = candidate.content_hash == p.content_hash
         if best is None or (similarity, exact) > best[:2]:
             best = (similarity, exact, candidate)
     if best is None:

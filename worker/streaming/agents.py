@@ -335,7 +335,7 @@ class GatherStage:
         step = dedup.gather_step(state, pending, now, self.partitions)
         sends = _apply(step, page, self.tables, self.topics)
         decided = [reply.member]
-        state = codec.url_state(self.tables.urls.get(page.page.id))
+        state = step.state if step.state is not None else state  # what _apply stored
         following = dedup.next_in_line(state, reply.member, self._pending, now, self.partitions)
         for queued, next_step in following:
             key = dedup.origin_key(queued.page.origin)

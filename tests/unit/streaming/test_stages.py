@@ -60,6 +60,11 @@ class Pipeline:
             if outcome.done is not None:
                 outcome.done()
 
+    def drain(self, *topics: str) -> None:
+        """Deliver every message of these topics, in queue order, including what they send."""
+        while any(s.topic in topics for s in self.queue):
+            self.deliver(next(s for s in self.queue if s.topic in topics))
+
     def run(self) -> None:
         while self.queue:
             self.deliver(self.queue[0])
@@ -73,10 +78,8 @@ def test_a_copy_in_flight_with_its_original_waits_and_points_at_the_article() ->
     original, copy = page(A, story(1), 0), page(B, story(1), 1)
     flow.intake(original)
     flow.intake(copy)
-    while any(s.topic == "by_url" for s in flow.queue):  # both ask the bands before any decides
-        flow.deliver(next(s for s in flow.queue if s.topic == "by_url"))
-    while any(s.topic == "by_band" for s in flow.queue):
-        flow.deliver(next(s for s in flow.queue if s.topic == "by_band"))
+    flow.drain("by_url")  # both ask the bands before any decides
+    flow.drain("by_band")
     assert flow.tables.waits, "the copy waits for the undecided original"
     flow.run()
     article, duplicate = flow.outputs
@@ -93,8 +96,7 @@ def test_a_wait_past_the_limit_is_released_and_the_page_decided_without_it() -> 
     original, copy = page(A, story(1), 0), page(B, story(1), 1)
     flow.intake(original)
     flow.intake(copy)
-    while any(s.topic in ("by_url", "by_band") for s in flow.queue):
-        flow.deliver(next(s for s in flow.queue if s.topic in ("by_url", "by_band")))
+    flow.drain("by_url", "by_band")
     band: BandStage = flow.stages["by_band"]
     [(key, waiting)] = flow.tables.waits.items()
     time.sleep(0.01)
@@ -117,8 +119,7 @@ def test_a_replayed_decision_resumes_the_pages_that_wait_for_it() -> None:
     original, copy = page(A, story(1), 0), page(B, story(1), 1)
     flow.intake(original)
     flow.intake(copy)
-    while any(s.topic in ("by_url", "by_band") for s in flow.queue):
-        flow.deliver(next(s for s in flow.queue if s.topic in ("by_url", "by_band")))
+    flow.drain("by_url", "by_band")
     *first, last = [s for s in flow.queue if s.key == original.page.id.encode()]
     for reply in first:
         flow.deliver(reply)
@@ -154,8 +155,7 @@ def test_a_page_decided_behind_another_is_delivered_again_after_a_crash() -> Non
     first, refetch = page(A, story(1), 0), page(A, story(1), 1)
     flow.intake(first)
     flow.intake(refetch)
-    while any(s.topic in ("by_url", "by_band") for s in flow.queue):
-        flow.deliver(next(s for s in flow.queue if s.topic in ("by_url", "by_band")))
+    flow.drain("by_url", "by_band")
     *replies, last = flow.queue
     for reply in replies:
         flow.deliver(reply)
