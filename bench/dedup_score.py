@@ -16,7 +16,11 @@ of its duplicate record, or itself alone when rejected or missing. Figures:
 - wrongly dropped: duplicates of an article of another cluster, or of no published article;
 - missing messages, conflicting ones (two different decisions) and identical repeats;
 - stale copies published, same-URL messages decided as `meta.expect` says;
-- clusters with no published article, and with more than one (revisions of one id count once).
+- clusters with no published article, and with more than one (revisions of one id count once);
+  of the latter, those split only by a copy of a publisher's update published as an article of
+  its own (its meta has `version`): the order effect the dedup rules allow (README,
+  Deduplication), since a publisher's update is its article's revision even when a copy of it
+  was decided first.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class Score:
     """Clusters none of whose messages was published."""
     clusters_split: int
     """Clusters published under more than one article id."""
+    clusters_split_by_update_copy: int
+    """Of those, the ones whose other ids were all first published by a copy of an update."""
     decisions: Mapping[str, Mapping[str, int]]
     """Expected decision -> decisions made (and `missing`) -> messages."""
 
@@ -113,7 +119,7 @@ def score(labels: Sequence[Labelled], records: Iterable[dict[str, Any]]) -> Scor
     dangling = sum(d.cluster not in published for _, d in dropped)
     wrong = sum(d.cluster in published and true[m] not in published[d.cluster] for m, d in dropped)
     same_url = [msg for msg, item in label.items() if item.case in SAME_URL]
-    unpublished, split = _publications(label, decided)
+    unpublished, split, by_update_copy = _publications(label, decided)
     return Score(
         messages=len(label),
         records=count,
@@ -136,6 +142,7 @@ def score(labels: Sequence[Labelled], records: Iterable[dict[str, Any]]) -> Scor
         revisions_total=len(same_url),
         clusters_unpublished=unpublished,
         clusters_split=split,
+        clusters_split_by_update_copy=by_update_copy,
         decisions=_confusion(label, decided),
     )
 
@@ -237,13 +244,20 @@ def _per_case(
 
 def _publications(
     label: Mapping[int, Labelled], decided: Mapping[int, Decision]
-) -> tuple[int, int]:
-    """How many true clusters have no published id, and how many more than one."""
+) -> tuple[int, int, int]:
+    """How many true clusters have no published id, how many more than one, and how many of
+    these have one id besides those first published by copies of an update."""
     ids: dict[str, set[str]] = {item.cluster: set() for item in label.values()}
-    for msg, decision in decided.items():
+    by_update_copy: dict[str, set[str]] = defaultdict(set)
+    for msg, decision in sorted(decided.items()):
         if decision.kind in PUBLISHED:
-            ids[label[msg].cluster].add(decision.cluster)
-    return sum(not found for found in ids.values()), sum(len(found) > 1 for found in ids.values())
+            item = label[msg]
+            if decision.cluster not in ids[item.cluster] and "version" in item.value["meta"]:
+                by_update_copy[item.cluster].add(decision.cluster)
+            ids[item.cluster].add(decision.cluster)
+    split = [cluster for cluster, found in ids.items() if len(found) > 1]
+    explained = sum(len(ids[c] - by_update_copy[c]) == 1 for c in split)
+    return sum(not found for found in ids.values()), len(split), explained
 
 
 def _confusion(
@@ -265,7 +279,8 @@ def format_score(result: Score) -> str:
         f"wrongly dropped {s.wrongly_dropped} (of which {s.dangling} of no published article), "
         f"stale published {s.stale_published}",
         f"same-URL decisions as expected {s.revisions_ok}/{s.revisions_total}",
-        f"clusters with no article {s.clusters_unpublished}, with more than one {s.clusters_split}",
+        f"clusters with no article {s.clusters_unpublished}, with more than one {s.clusters_split}"
+        f" ({s.clusters_split_by_update_copy} by a copy of an update decided before it)",
         f"{'case':<20} {'messages':>8} {'share':>6}",
     ]
     for shares, what in ((s.case_recall, "with their cluster"), (s.case_apart, "kept apart")):

@@ -46,7 +46,8 @@ def extracted(fields: dict[str, Any]) -> Extracted:
 def sketched(data: bytes | dict[str, Any]) -> Sketched:
     """A page of the internal by-url topic (or of the pending table)."""
     fields = orjson.loads(data) if isinstance(data, bytes) else data
-    return Sketched(extracted(fields["page"]), fields["signature"], fields["shingles"])
+    page = extracted(fields["page"])
+    return Sketched(page, fields["signature"], fields["shingles"], fields.get("article"))
 
 
 BandMessage = BandQuery | BandSettle | BandRelease

@@ -136,6 +136,9 @@ class Sketched:
     signature: str
     """Base64 of the MinHash signature (`core.minhash.Sketch`)."""
     shingles: int
+    article: str | None = None
+    """Set when the page's URL follows another article (its first text was a copy of that
+    article's): the id of the article that decides the page (`core.dedup`)."""
 
 
 @dataclass(frozen=True, slots=True)

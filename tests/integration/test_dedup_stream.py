@@ -3,9 +3,10 @@ scored against the labels and against the same stream decided in one process wit
 
 A smaller stream than the benchmark's by default (`DEDUP_STREAM_SIZE`, 2000 for the full run
 whose figures are in BENCHMARKS.md), produced in stream order at `DEDUP_STREAM_RATE` messages
-per second. In one process the stream meets issue 8's targets (wrongly dropped 0, pairwise
-precision >= 0.99, recall >= 0.95 overall and >= 0.9 per case, one article per cluster);
-through the broker nothing may be lost or mis-clustered (precision), and recall is reported.
+per second. Both meet issue 8's targets: wrongly dropped 0, pairwise precision >= 0.99, recall
+>= 0.95 overall and >= 0.9 per case, one article per cluster. Through the broker one order
+effect is allowed, the one the rules themselves make (README, Deduplication): a copy of a
+publisher's update decided before the update reached the bands is an article of its own.
 """
 
 from __future__ import annotations
@@ -72,13 +73,15 @@ def loses_nothing(result: Score) -> None:
     assert result.clusters_unpublished == 0, format_score(result)
 
 
-def meets_targets(result: Score) -> None:
-    """Issue 8's targets, met when pages are decided in stream order."""
+def meets_targets(result: Score, update_copies_may_split: bool = False) -> None:
+    """Issue 8's targets; with `update_copies_may_split` a cluster may also hold an article
+    first published by a copy of an update (pages decided out of stream order)."""
     loses_nothing(result)
     assert result.recall >= 0.95, format_score(result)
     shares = {**result.case_recall, **result.case_apart}
     assert all(share >= 0.9 for share in shares.values()), format_score(result)
-    assert result.clusters_split == 0, format_score(result)
+    allowed = result.clusters_split_by_update_copy if update_copies_may_split else 0
+    assert result.clusters_split == allowed, format_score(result)
 
 
 def test_in_one_process_the_stream_meets_the_targets(stream: list[Labelled], in_process: list[dict[str, Any]]) -> None:
@@ -118,9 +121,6 @@ async def test_through_the_broker_the_stream_gets_the_same_clusters(
     result = score(stream, [r.value for r in records])
     print(f"\nthrough the broker ({'keyed' if keyed else 'unkeyed'}):\n{format_score(result)}")
     print(split_clusters(stream, [r.value for r in records]))
-    # Recall and same clusters are reported, not asserted: pages of one story decided out of
-    # stream order (partitions progress unevenly) can split a story linked only through its
-    # publisher's URL into two articles. See BENCHMARKS.md.
-    loses_nothing(result)
     agree = same_clusters(clusters(r.value for r in records), clusters(in_process))
     print(f"same clusters as in one process: {agree}")
+    meets_targets(result, update_copies_may_split=True)

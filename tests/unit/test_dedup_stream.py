@@ -235,3 +235,17 @@ def test_an_oracle_that_follows_the_labels_scores_perfectly(stream: list[Labelle
     assert (result.precision, result.recall, result.wrongly_dropped) == (1.0, 1.0, 0)
     assert result.revisions_ok == result.revisions_total
     assert set(result.case_recall.values()) == {1.0} and set(result.case_apart.values()) == {1.0}
+
+
+def test_a_split_is_explained_only_by_a_copy_of_an_update_published_on_its_own() -> None:
+    """The syndicated copy (msg 2) published as its own article splits story-x: explained when
+    the copy carries an update (meta `version`), not when it copies the original."""
+    records = perfect()
+    records[2] = article(2, "e" * 32)
+    plain = score(labels(), records)
+    assert (plain.clusters_split, plain.clusters_split_by_update_copy) == (1, 0)
+    stream = labels()
+    stream[2].value["meta"]["version"] = 1
+    raced = score(stream, records)
+    assert (raced.clusters_split, raced.clusters_split_by_update_copy) == (1, 1)
+    assert "(1 by a copy of an update decided before it)" in format_score(raced)

@@ -5,7 +5,11 @@ Three stages, each keyed so that the state it touches lives in exactly one parti
 1. `url_step`, keyed by article id (canonical URL). A page whose URL already has a published
    article is compared with that article: a stale fetch (fetched before the current revision)
    and a cosmetic change are `url` duplicates, a substantial change is the next revision. A
-   page of a URL without an article asks the band stage for near-duplicate candidates.
+   page of a URL without an article asks the band stage for near-duplicate candidates. A URL
+   whose first text was a copy of another article *follows* it: its later pages are sent on
+   to that article's id (`Forward`) and decided there, so a publisher whose text reached the
+   worker first through a copy site still has one article (its update is that article's next
+   revision, not a second article).
 2. `band_step`, keyed by LSH band key (`core.minhash`). Each band key keeps its members in
    arrival order; a query appends the page and answers with the members that came before it.
 3. `gather_step`, keyed by article id again: once every band partition has answered, the page
@@ -95,6 +99,13 @@ class UrlState:
 
     current: Revision | None = None
     decisions: dict[str, Decision] = field(default_factory=dict)
+    follows: str | None = None
+    """The published article this id's first text repeated (never set once the id has its
+    own article): its later pages are decided by that article's id."""
+    sources: dict[str, Revision] = field(default_factory=dict)
+    """Once a URL that follows this article published a revision: the last revision each URL
+    published (this id's own included), which a page of that URL is compared with, so that a
+    copy site's re-fetch is not a revision back to its own text."""
     waiting: list[str] = field(default_factory=list)
     """Origin keys of this id's pages that went through the bands or queued behind one, in
     arrival order, until their records are delivered (`delivered`). The first undecided one
@@ -114,6 +125,8 @@ class UrlState:
             current=None if current is None else Revision(**current),
             decisions={k: Decision(**d) for k, d in data.get("decisions", {}).items()},
             waiting=list(data.get("waiting", [])),
+            follows=data.get("follows"),
+            sources={k: Revision(**r) for k, r in data.get("sources", {}).items()},
         )
 
 
@@ -230,11 +243,25 @@ class Queued:
     pending: Pending
 
 
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """A page of an id that follows another article: stage 1 of that article decides it."""
+
+    page: Sketched
+    """The page with `article` set to the id that decides it."""
+
+
+def deciding_id(page: Sketched) -> str:
+    """The id whose stage-1 state decides a page: its own, or the article its URL follows."""
+    return page.article or page.page.id
+
+
 def url_step(
     state: UrlState, page: Sketched, now: str, partitions: int
-) -> Decided | Scatter | Queued:
-    """Stage 1: replay, wait behind this id's undecided page, compare with the URL's current
-    article, or look for near-copies."""
+) -> Decided | Scatter | Queued | Forward:
+    """Stage 1 (`state` is the deciding id's): replay, wait behind this id's undecided page,
+    send on to the article the URL follows, compare with the URL's current article, or look
+    for near-copies."""
     key = origin_key(page.page.origin)
     known = state.decisions.get(key)
     if known is not None:
@@ -255,11 +282,11 @@ def next_in_line(
     stored: Callable[[str], Pending | None],
     now: str,
     partitions: int,
-) -> list[tuple[Sketched, Decided | Scatter]]:
+) -> list[tuple[Sketched, Decided | Scatter | Forward]]:
     """After page `after` of an id is decided, the steps for the other pages in `waiting`:
     decided ones not yet delivered again (a crash may have lost their records), then the
     queued ones decided in order, until one has to ask the bands."""
-    steps: list[tuple[Sketched, Decided | Scatter]] = []
+    steps: list[tuple[Sketched, Decided | Scatter | Forward]] = []
     for key in state.waiting:
         pending = None if key == after else stored(key)
         if pending is None:  # the page just decided, or delivered and forgotten
@@ -276,6 +303,8 @@ def next_in_line(
         steps.append((pending.page, step))
         if isinstance(step, Scatter):
             break
+        if isinstance(step, Forward):
+            continue
         assert step.state is not None
         state = step.state
     return steps
@@ -287,13 +316,17 @@ def delivered(state: UrlState, keys: Iterable[str]) -> UrlState:
     return replace(state, waiting=[k for k in state.waiting if k not in done])
 
 
-def _advance(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided | Scatter:
-    """Decide a page with nothing of its id undecided before it, or send it to the bands (it
-    is then in `waiting`, at its place)."""
+def _advance(
+    state: UrlState, page: Sketched, now: str, partitions: int
+) -> Decided | Scatter | Forward:
+    """Decide a page with nothing of its id undecided before it, send it on to the article
+    its URL follows, or send it to the bands (it is then in `waiting`, at its place)."""
+    if state.current is None and state.follows is not None:
+        return Forward(replace(page, article=state.follows))
     if state.current is not None:
         return _against_current(state, page, now, partitions)
-    if page.shingles < MIN_SHINGLES:
-        return _publish(state, page, now)
+    if page.shingles < MIN_SHINGLES or page.article is not None:
+        return _publish(state, page, now)  # (sent on to an id without a revision: its first)
     queries = band_queries(page, partitions)
     key = origin_key(page.page.origin)
     waiting = state.waiting if key in state.waiting else [*state.waiting, key]
@@ -301,19 +334,21 @@ def _advance(state: UrlState, page: Sketched, now: str, partitions: int) -> Deci
 
 
 def _against_current(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided:
-    """Compare a page with its URL's published revision."""
+    """Compare a page with the revision its URL published last (the article's current one,
+    unless another URL of the article published since)."""
     current = state.current
     assert current is not None
-    new, old = _sketch(page), current.sketch
-    similarity = _similarity(page.page.content_hash == current.content_hash, new, old)
-    stale = page.page.fetched_at < current.fetched_at
+    base = state.sources.get(page.page.id, current)
+    new, old = _sketch(page), base.sketch
+    exact = page.page.content_hash == base.content_hash
+    similarity = _similarity(exact, new, old)
+    stale = page.page.fetched_at < base.fetched_at
     change = max(minhash.new_share(new, old), minhash.new_share(old, new))
     if stale or similarity == 1.0 or change < REVISION_CHANGE:
-        decision = Decision(
-            "url", now, duplicate_of=page.page.id, similarity=similarity, stale=stale
-        )
+        of = deciding_id(page)  # the URL's article, its own or the one it follows
+        decision = Decision("url", now, duplicate_of=of, similarity=similarity, stale=stale)
         remembered = _remember(state, page, decision)
-        if page.page.content_hash == current.content_hash:
+        if exact:
             return remembered
         # Another text of this article (older, or cosmetically changed): copies of it found
         # later point here, whatever order the pages came in.
@@ -324,23 +359,28 @@ def _against_current(state: UrlState, page: Sketched, now: str, partitions: int)
 
 def _publish(state: UrlState, page: Sketched, now: str, revision: int = 1) -> Decided:
     """Publish a page as the given revision of its article."""
-    p = page.page
-    current = Revision(revision, p.content_hash, page.signature, page.shingles, p.fetched_at)
+    p, article_id = page.page, deciding_id(page)
+    new = Revision(revision, p.content_hash, page.signature, page.shingles, p.fetched_at)
+    sources = state.sources
+    if p.id != article_id or sources:  # another URL publishes, or did before
+        sources = {**sources, p.id: new}
+        if article_id not in sources and state.current is not None:
+            sources[article_id] = state.current  # what the article's own URL published last
     decision = Decision("article", now, revision=revision)
-    return _remember(replace(state, current=current), page, decision)
+    return _remember(replace(state, current=new, sources=sources), page, decision)
 
 
 def _index(page: Sketched, partitions: int) -> dict[int, BandQuery]:
     """The queries that index a published page under its band keys (none for a short text)."""
     if page.shingles < MIN_SHINGLES:
         return {}
-    return band_queries(page, partitions, root=page.page.id)
+    return band_queries(page, partitions, root=deciding_id(page))
 
 
 def _replayed(page: Sketched, decision: Decision, partitions: int) -> Decided:
     """A message decided before: the same record, and its band entries brought up to date (in
     case the process died between storing the decision and sending them)."""
-    again = record(page.page, decision)
+    again = record(page.page, decision, page.article)
     root = again.id if isinstance(again, Article) else again.duplicate_of
     if page.shingles < MIN_SHINGLES:
         return Decided(None, again)
@@ -349,7 +389,7 @@ def _replayed(page: Sketched, decision: Decision, partitions: int) -> Decided:
 
 def _remember(state: UrlState, page: Sketched, decision: Decision) -> Decided:
     decisions = {**state.decisions, origin_key(page.page.origin): decision}
-    return Decided(replace(state, decisions=decisions), record(page.page, decision))
+    return Decided(replace(state, decisions=decisions), record(page.page, decision, page.article))
 
 
 def band_queries(page: Sketched, partitions: int, root: str | None = None) -> dict[int, BandQuery]:
@@ -489,6 +529,8 @@ def _against_candidates(
     target = first.root or first.id
     kind = "url" if target == page.page.id else "content" if exact else "near"
     decision = Decision(kind, now, duplicate_of=target, similarity=similarity)
+    if kind != "url" and first.root is not None:  # this URL's text is that article's now
+        state = replace(state, follows=state.follows or target)
     return _remember(state, page, decision)
 
 
@@ -537,11 +579,14 @@ def add_reply(pending: Pending, reply: BandReply) -> Pending:
 # --- records ----------------------------------------------------------------------------------
 
 
-def record(page: Extracted, decision: Decision) -> Article | Duplicate:
-    """The output record of a decision."""
+def record(
+    page: Extracted, decision: Decision, article_id: str | None = None
+) -> Article | Duplicate:
+    """The output record of a decision (an article under `article_id` when the page's URL
+    follows another article)."""
     if decision.kind == "article":
         assert decision.revision is not None
-        return article(page, decision.revision, decision.processed_at)
+        return article(page, decision.revision, decision.processed_at, article_id)
     assert decision.duplicate_of is not None
     of, similarity, stale = decision.duplicate_of, decision.similarity, decision.stale
     return duplicate(page, decision.kind, of, similarity, stale)
@@ -568,9 +613,12 @@ def duplicate(
     )
 
 
-def article(page: Extracted, revision: int, processed_at: str) -> Article:
-    """The article record for a page at a revision."""
+def article(
+    page: Extracted, revision: int, processed_at: str, article_id: str | None = None
+) -> Article:
+    """The article record for a page at a revision, under its own id or `article_id`."""
     extracted = {f.name: getattr(page, f.name) for f in fields(Extracted)}
+    extracted["id"] = article_id or page.id
     return Article(
         schema_version=SCHEMA_VERSION, revision=revision, processed_at=processed_at, **extracted
     )
@@ -595,8 +643,10 @@ class InProcess:
 
     def add(self, page: Sketched, now: str) -> Article | Duplicate:
         """Decide one page, as the url, band and gather stages would."""
-        state = self.urls.get(page.page.id, UrlState())
-        step = url_step(state, page, now, self.partitions)
+        step = url_step(self._url(page), page, now, self.partitions)
+        while isinstance(step, Forward):
+            page = step.page
+            step = url_step(self._url(page), page, now, self.partitions)
         assert not isinstance(step, Queued), "one page at a time: nothing is undecided"
         if isinstance(step, Scatter):
             pending = step.pending
@@ -605,7 +655,7 @@ class InProcess:
                 pending = add_reply(pending, reply)
             step = gather_step(step.state, pending, now, self.partitions)
         if step.state is not None:
-            self.urls[page.page.id] = delivered(step.state, [origin_key(page.page.origin)])
+            self.urls[deciding_id(page)] = delivered(step.state, [origin_key(page.page.origin)])
         for query in step.index.values():
             self._band(query)
         for settle in step.settle.values():
@@ -613,6 +663,9 @@ class InProcess:
             if settled is not None:
                 self.members[settle.member] = settled
         return step.record
+
+    def _url(self, page: Sketched) -> UrlState:
+        return self.urls.get(deciding_id(page), UrlState())
 
     def _band(self, query: BandQuery) -> list[Candidate]:
         step = band_step(self.lists, self.members.get, query)

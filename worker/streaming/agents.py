@@ -196,14 +196,17 @@ class UrlStage:
         """Decide now, or store the page as pending: asking the bands, or queued behind an
         undecided page of the same id."""
         page = codec.sketched(event.value)
-        state = codec.url_state(self.tables.urls.get(page.page.id))
+        article_id = dedup.deciding_id(page)
+        state = codec.url_state(self.tables.urls.get(article_id))
         step = dedup.url_step(state, page, _now(), self.partitions)
+        if isinstance(step, dedup.Forward):
+            return Outcome([_forward(self.topics, step)])
         if isinstance(step, dedup.Decided):
             return Outcome(_apply(step, page, self.tables, self.topics))
         key = dedup.origin_key(page.page.origin)
         if self.tables.pending.get(key) is None:  # a replay keeps the answers it has
             self.tables.pending[key] = codec.plain(step.pending)
-        self.tables.urls[page.page.id] = codec.plain(step.state)
+        self.tables.urls[article_id] = codec.plain(step.state)
         if isinstance(step, dedup.Queued):
             return Outcome()
         return Outcome(_band_sends(self.topics, step.queries))
@@ -331,7 +334,7 @@ class GatherStage:
             self.tables.pending[reply.member] = codec.plain(pending)
             return Outcome()
         page, now = pending.page, _now()
-        state = codec.url_state(self.tables.urls.get(page.page.id))
+        state = codec.url_state(self.tables.urls.get(dedup.deciding_id(page)))
         step = dedup.gather_step(state, pending, now, self.partitions)
         sends = _apply(step, page, self.tables, self.topics)
         decided = [reply.member]
@@ -341,12 +344,16 @@ class GatherStage:
             key = dedup.origin_key(queued.page.origin)
             if isinstance(next_step, dedup.Scatter):
                 self.tables.pending[key] = codec.plain(next_step.pending)
-                self.tables.urls[queued.page.id] = codec.plain(next_step.state)
+                self.tables.urls[dedup.deciding_id(queued)] = codec.plain(next_step.state)
                 sends += _band_sends(self.topics, next_step.queries)
+            elif isinstance(next_step, dedup.Forward):
+                sends.append(_forward(self.topics, next_step))
+                decided.append(key)
             else:
                 sends += _apply(next_step, queued, self.tables, self.topics)
                 decided.append(key)
-        return Outcome(sends, done=functools.partial(self._forget, page.page.id, decided))
+        done = functools.partial(self._forget, dedup.deciding_id(page), decided)
+        return Outcome(sends, done=done)
 
     def _pending(self, key: str) -> dedup.Pending | None:
         stored = self.tables.pending.get(key)
@@ -364,7 +371,7 @@ class GatherStage:
 def _apply(step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics) -> list[Send]:
     """Store a decision; the record to publish, then the band messages that go with it."""
     if step.state is not None:
-        tables.urls[page.page.id] = codec.plain(step.state)
+        tables.urls[dedup.deciding_id(page)] = codec.plain(step.state)
     record = step.record
     if isinstance(record, Article):
         metrics.count("article")
@@ -374,6 +381,11 @@ def _apply(step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics) 
         first = Send(topics.duplicates, record.id.encode(), codec.encode(record))
     band: dict[int, dedup.BandQuery | dedup.BandSettle] = {**step.settle, **step.index}
     return [first, *_band_sends(topics, band)]
+
+
+def _forward(topics: Topics, step: dedup.Forward) -> Send:
+    """A page sent on to the stage-1 partition of the article its URL follows."""
+    return Send(topics.by_url, dedup.deciding_id(step.page).encode(), codec.encode(step.page))
 
 
 def _band_sends(

@@ -326,3 +326,40 @@ def test_a_teaser_of_a_repetitive_article_is_not_its_duplicate() -> None:
     teaser = page(B, text, 1)
     assert minhash.jaccard(*(minhash.Sketch.decode(p.signature, p.shingles) for p in (page(A, text * 3, 0), teaser))) > 0.6
     assert decide(engine, teaser)[0] == "article"
+
+
+def test_a_publisher_whose_copy_came_first_follows_that_article() -> None:
+    """The copy site's page is decided first; the publisher's original becomes its duplicate,
+    and the publisher's URL then follows the copy's article: its update is that article's next
+    revision (one article per story), its re-fetches and stale pages are duplicates of it, and
+    the copy site's re-fetch is not a revision back to the old text. Replayed: the same."""
+    old, new = story(1), story(1)[:4] + story(2)[:5]
+    at = {day: f"2025-05-0{day}T00:00:00.000Z" for day in range(1, 8)}
+    engine = InProcess()
+    pages = [
+        page(B, old, 0, at[1]),  # the copy site first
+        page(A, old, 1, at[2]),  # the publisher's original
+        page(A, new, 2, at[3]),  # its substantial update
+        page(A, new, 3, at[4]),  # re-fetched
+        page(A, old, 4, at[2]),  # a stale fetch of the original, arriving late
+        page(B, old, 5, at[5]),  # the copy site re-fetched: still its old text
+        page(C, new, 6, at[6]),  # another copy of the update
+    ]
+    first = [engine.add(p, NOW) for p in pages]
+    a, b = article_id(A), article_id(B)
+    summary = [
+        (type(r).__name__, r.id, getattr(r, "revision", None) or (r.kind, r.duplicate_of, r.stale))
+        for r in first
+    ]
+    assert summary == [
+        ("Article", b, 1),
+        ("Duplicate", a, ("content", b, False)),
+        ("Article", b, 2),
+        ("Duplicate", a, ("url", b, False)),
+        ("Duplicate", a, ("url", b, True)),
+        ("Duplicate", b, ("url", b, False)),
+        ("Duplicate", article_id(C), ("content", b, False)),
+    ]
+    assert first[2].url == A, "the revision is the publisher's page, under the article's id"
+    again = [engine.add(p, LATER) for p in reversed(pages)][::-1]
+    assert again == first

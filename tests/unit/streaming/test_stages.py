@@ -165,3 +165,28 @@ def test_a_page_decided_behind_another_is_delivered_again_after_a_crash() -> Non
     flow.run()
     assert [(o.get("kind", "article"), o["meta"]["offset"]) for o in flow.outputs] == [("article", 0), ("url", 1)]
     assert flow.tables.urls[first.page.id]["waiting"] == [] and not flow.tables.pending
+
+
+def test_an_update_queued_behind_the_publishers_original_goes_to_the_article_it_follows() -> None:
+    """The copy site's page is published first; the publisher's original asks the bands while its
+    update waits behind it. The original becomes the copy's duplicate, so the update is sent on
+    to the copy's id (its stage-1 partition) and published there as the article's revision 2."""
+    flow = Pipeline()
+    old, new = story(1), story(1)[:4] + story(2)[:5]
+    copy = page(B, old, 0, fetched_at="2025-05-01T10:00:00.000Z")
+    original = page(A, old, 1, fetched_at="2025-05-01T09:00:00.000Z")
+    update = page(A, new, 2, fetched_at="2025-05-02T10:00:00.000Z")
+    flow.intake(copy)
+    flow.run()
+    flow.intake(original)
+    flow.intake(update)
+    flow.drain("by_url")  # the original asks the bands, the update is queued behind it
+    flow.drain("by_band", "verdicts")
+    [forwarded] = flow.queue
+    assert (forwarded.topic, forwarded.key) == ("by_url", copy.page.id.encode())
+    flow.run()
+    decided = [(o["id"], o.get("revision"), o.get("duplicate_of")) for o in flow.outputs]
+    assert decided == [(copy.page.id, 1, None), (original.page.id, None, copy.page.id), (copy.page.id, 2, None)]
+    assert flow.outputs[2]["url"] == A and not flow.tables.pending
+    assert flow.tables.urls[original.page.id]["follows"] == copy.page.id
+    assert flow.tables.urls[original.page.id]["waiting"] == []
