@@ -10,8 +10,7 @@ first in the value so that a truncated rejection payload still starts with it: `
 in the stream), `cluster` (the article body it carries), `case` (how it was made, see CASES),
 `expect` (what the worker should decide: "new" for the first message of a cluster, "revision"
 for a substantial update, "stale" for a stale copy, else "duplicate"), `page` (the corpus page
-it was made from) and, for some cases, `variant`, `edits`, `new_share` or `version` (an
-aggregator's copy made after the story's first substantial update: how many it carries).
+it was made from) and, for some cases, `variant`, `edits` or `new_share`.
 
 Stories: each corpus page used is one story (cluster `story-<page>`), fetched again, re-
 templated and edited over three days (SHARES gives the mix; size 2000 uses all 88 pages). A
@@ -444,8 +443,6 @@ class _Story:
     """When the current version was first fetched."""
     previous: tuple[str, datetime] | None = None
     """Base page and its first fetch before the last substantial update."""
-    updates: int = 0
-    """Substantial updates so far."""
 
     @property
     def cluster(self) -> str:
@@ -610,7 +607,7 @@ class _Builder:
         assert found is not None  # only editable pages are edited
         if case == "substantial_update":
             story.previous = (story.base, story.since)
-            story.since, story.updates = fetched, story.updates + 1
+            story.since = fetched
             story.version, extra = self._update(story.version)
         else:
             story.version, extra = self._cosmetic(story.version, page.language == "en")
@@ -668,9 +665,7 @@ class _Builder:
         if case == "light_edit":
             texts, title, caption, edits = self._light_edit(texts, title, caption, page.language)
             extra = {"edits": edits}
-        if case != "teaser" and story.updates:
-            extra = {**extra, "version": story.updates}
-        if case == "teaser":
+        elif case == "teaser":
             texts = texts[: teaser_paragraphs(texts)]
             cluster, section = f"teaser-{page.id[:12]}", "briefs"
             more = f'<p class="read-more"><a href="{escape(page.url)}">Read more</a></p>'

@@ -92,7 +92,7 @@ def pending(stored: dict[str, Any]) -> Pending:
         int(part): [Candidate(**c) for c in candidates]
         for part, candidates in stored["replies"].items()
     }
-    return Pending(sketched(stored["page"]), stored["parts"], replies)
+    return Pending(sketched(stored["page"]), stored["parts"], replies, stored.get("since", ""))
 
 
 def member(stored: dict[str, Any] | None) -> Member | None:

@@ -131,11 +131,23 @@ def describe(stuck: Sequence[Partition], held: Set[Partition]) -> str:
     return "; ".join(parts)[:600]
 
 
+def with_undecided(status: Status, pages: int, oldest_s: float, limit_s: float) -> Status:
+    """The status, stalled if a page has been undecided in this process's dedup stages for over
+    `limit_s`: its raw message is committed, so lag 0 does not mean that nothing waits."""
+    if not status.healthy or oldest_s <= limit_s:
+        return status
+    detail = f"{pages} pages undecided in the dedup stages, the oldest for {oldest_s:.0f} s"
+    return Status(False, status.lag, oldest_s, detail)
+
+
 @dataclass
 class ProgressClock:
-    """When this process last made progress: a message settled or a page finished (monotonic s)."""
+    """When this process last made progress: a message settled or a page finished (monotonic s);
+    and what its dedup stages hold undecided, as last counted."""
 
     last: float | None = None
+    undecided: int = 0
+    oldest_undecided_s: float = 0.0
 
     def mark(self) -> None:
         self.last = time.monotonic()

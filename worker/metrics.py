@@ -31,6 +31,16 @@ DEDUP_OLDEST_WAIT_S = Gauge(
     "Age of the oldest such wait (released at INGEST_DEDUP_WAIT_S)",
     registry=REGISTRY,
 )
+DEDUP_UNDECIDED = Gauge(
+    "ingest_dedup_undecided_pages",
+    "Pages of this worker's article ids asking the band partitions or queued behind one",
+    registry=REGISTRY,
+)
+DEDUP_OLDEST_UNDECIDED_S = Gauge(
+    "ingest_dedup_oldest_undecided_seconds",
+    "Age of the oldest such page (/healthz fails past INGEST_DEDUP_WAIT_S plus the stall limit)",
+    registry=REGISTRY,
+)
 DEDUP_RELEASED = Counter(
     "ingest_dedup_waits_released",
     "Waits answered without their undecided near-copy after INGEST_DEDUP_WAIT_S",

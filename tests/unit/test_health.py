@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.health import Observation, Partition, ProgressTracker
+from worker.health import Observation, Partition, ProgressTracker, Status, with_undecided
 
 RAW0, RAW1 = Partition("pages.raw", 0), Partition("pages.raw", 1)
 URL0 = Partition("app-pages.by-url", 0)
@@ -101,3 +101,13 @@ def test_offsets_unreadable_past_the_timeout_is_a_stall() -> None:
     assert tracker.unreadable(5, ok, "KafkaTimeoutError()") is ok
     status = tracker.unreadable(11, ok, "KafkaTimeoutError()")
     assert not status.healthy and "unreadable for 11 s" in status.detail
+
+
+def test_a_page_undecided_too_long_in_the_dedup_stages_is_a_stall_even_at_lag_0() -> None:
+    caught_up = Status(True, 0, 0.0, "caught up")
+    assert with_undecided(caught_up, 3, 59.0, 60.0) is caught_up
+    stalled = with_undecided(caught_up, 3, 61.0, 60.0)
+    assert not stalled.healthy and stalled.seconds_without_progress == 61.0
+    assert stalled.detail == "3 pages undecided in the dedup stages, the oldest for 61 s"
+    already = Status(False, 5, 90.0, "no progress for 90 s: lag on raw [0]")
+    assert with_undecided(already, 3, 61.0, 60.0) is already

@@ -38,6 +38,9 @@ from worker.core import minhash
 from worker.core.minhash import Sketch
 from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Sketched, Source
 
+FORWARDED = "forwarded"
+"""The decision kind that marks a queued page sent on to the article its URL follows, until its
+record is delivered (no record of its own: the article's stage 1 decides it)."""
 NEAR_SIMILARITY = 0.6
 """Estimated Jaccard similarity from which a page at another URL is a near-duplicate."""
 REVISION_CHANGE = 0.3
@@ -69,7 +72,7 @@ class Decision:
     """What was decided for one raw message, replayed as is."""
 
     kind: str
-    """`article`, or a duplicate kind: `url`, `content`, `near`."""
+    """`article`, a duplicate kind (`url`, `content`, `near`), or FORWARDED."""
     processed_at: str
     revision: int | None = None
     duplicate_of: str | None = None
@@ -206,6 +209,8 @@ class Pending:
     page: Sketched
     parts: list[int]
     replies: dict[int, list[Candidate]] = field(default_factory=dict)
+    since: str = ""
+    """When stage 1 stored it (ISO 8601 UTC): how long the page has been undecided."""
 
     @property
     def complete(self) -> bool:
@@ -249,6 +254,9 @@ class Forward:
 
     page: Sketched
     """The page with `article` set to the id that decides it."""
+    state: UrlState | None = None
+    """The state of the id it leaves, to store (a queued page is marked FORWARDED there until
+    delivered, so that later pages of the id do not queue behind it); None: unchanged."""
 
 
 def deciding_id(page: Sketched) -> str:
@@ -265,14 +273,14 @@ def url_step(
     key = origin_key(page.page.origin)
     known = state.decisions.get(key)
     if known is not None:
-        return _replayed(page, known, partitions)
+        return _again(page, known, partitions)
     undecided = state.undecided
     if undecided[:1] == [key]:  # a replay of the page asking the bands: ask again
         queries = band_queries(page, partitions)
-        return Scatter(state, Pending(page, sorted(queries)), queries)
+        return Scatter(state, Pending(page, sorted(queries), since=now), queries)
     if undecided:
         waiting = state.waiting if key in state.waiting else [*state.waiting, key]
-        return Queued(replace(state, waiting=waiting), Pending(page, []))
+        return Queued(replace(state, waiting=waiting), Pending(page, [], since=now))
     return _advance(state, page, now, partitions)
 
 
@@ -293,27 +301,31 @@ def next_in_line(
             continue
         known = state.decisions.get(key)
         if known is not None:
-            steps.append((pending.page, _replayed(pending.page, known, partitions)))
+            steps.append((pending.page, _again(pending.page, known, partitions)))
             continue
         if pending.parts:  # asking the bands already (a replay got here): ask again
             queries = band_queries(pending.page, partitions)
             steps.append((pending.page, Scatter(state, pending, queries)))
             break
         step = _advance(state, pending.page, now, partitions)
+        if isinstance(step, Forward):
+            mark = Decision(FORWARDED, now, duplicate_of=state.follows)
+            state = replace(state, decisions={**state.decisions, key: mark})
+            step = replace(step, state=state)
         steps.append((pending.page, step))
         if isinstance(step, Scatter):
             break
-        if isinstance(step, Forward):
-            continue
         assert step.state is not None
         state = step.state
     return steps
 
 
 def delivered(state: UrlState, keys: Iterable[str]) -> UrlState:
-    """The state once these pages' records are delivered: out of `waiting`."""
+    """The state once these pages' records are delivered: out of `waiting` (and the marks of
+    pages sent on forgotten: a replay of one is sent on again, as the id follows)."""
     done = set(keys)
-    return replace(state, waiting=[k for k in state.waiting if k not in done])
+    decisions = {k: d for k, d in state.decisions.items() if k not in done or d.kind != FORWARDED}
+    return replace(state, waiting=[k for k in state.waiting if k not in done], decisions=decisions)
 
 
 def _advance(
@@ -330,7 +342,8 @@ def _advance(
     queries = band_queries(page, partitions)
     key = origin_key(page.page.origin)
     waiting = state.waiting if key in state.waiting else [*state.waiting, key]
-    return Scatter(replace(state, waiting=waiting), Pending(page, sorted(queries)), queries)
+    pending = Pending(page, sorted(queries), since=now)
+    return Scatter(replace(state, waiting=waiting), pending, queries)
 
 
 def _against_current(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided:
@@ -375,6 +388,14 @@ def _index(page: Sketched, partitions: int) -> dict[int, BandQuery]:
     if page.shingles < MIN_SHINGLES:
         return {}
     return band_queries(page, partitions, root=deciding_id(page))
+
+
+def _again(page: Sketched, decision: Decision, partitions: int) -> Decided | Forward:
+    """A page seen before at stage 1: replayed, or sent on again if it was sent on."""
+    if decision.kind == FORWARDED:
+        assert decision.duplicate_of is not None
+        return Forward(replace(page, article=decision.duplicate_of))
+    return _replayed(page, decision, partitions)
 
 
 def _replayed(page: Sketched, decision: Decision, partitions: int) -> Decided:

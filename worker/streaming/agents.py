@@ -28,6 +28,7 @@ from typing import Any, Protocol, cast
 
 import faust
 from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
+from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT, StreamT, TopicT
 
 from worker import codec, metrics, pipeline
@@ -47,6 +48,8 @@ from worker.streaming.topics import Topics
 log = logging.getLogger(__name__)
 
 BATCH_WAIT_S = 0.05
+PARTITIONER = DefaultPartitioner()
+"""The producer's: which by-url partition an article id is in."""
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
 
 
@@ -111,11 +114,36 @@ def register(
 
     @app.timer(interval=min(max(1.0, settings.dedup_wait_s / 4), settings.health_interval_s))
     async def release_waits() -> None:
-        """Ask this process's band partitions to answer the queries waiting too long."""
-        name = topics.by_band.get_topic_name()
-        active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name}
-        for send in band.overdue(active):
+        """Ask this process's band partitions to answer the queries waiting too long; count
+        the pages of its article ids still undecided (for /healthz)."""
+        actives = app.assignor.assigned_actives()
+        for send in band.overdue(_partitions_of(topics.by_band, actives)):
             await send.topic.send(key=send.key, value=send.value, partition=send.partition)
+        held = _partitions_of(topics.by_url, actives)
+        pages, oldest = undecided(tables, held, settings.partitions, time.time())
+        clock.undecided, clock.oldest_undecided_s = pages, oldest
+        metrics.DEDUP_UNDECIDED.set(pages)
+        metrics.DEDUP_OLDEST_UNDECIDED_S.set(oldest)
+
+
+def _partitions_of(topic: TopicT, actives: Iterable[Any]) -> set[int]:
+    name = topic.get_topic_name()
+    return {tp.partition for tp in actives if tp.topic == name}
+
+
+def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tuple[int, float]:
+    """How many pending pages of article ids in these by-url partitions, and the age in seconds
+    of the oldest (a table may still hold entries of partitions this process gave away)."""
+    count, oldest = 0, now
+    every = list(range(partitions))
+    for stored in list(tables.pending.values()):
+        pending = codec.pending(stored)
+        key = dedup.deciding_id(pending.page).encode()
+        if PARTITIONER(key, every, every) not in held or not pending.since:
+            continue
+        count += 1
+        oldest = min(oldest, datetime.fromisoformat(pending.since).timestamp())
+    return count, now - oldest
 
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
@@ -347,6 +375,8 @@ class GatherStage:
                 self.tables.urls[dedup.deciding_id(queued)] = codec.plain(next_step.state)
                 sends += _band_sends(self.topics, next_step.queries)
             elif isinstance(next_step, dedup.Forward):
+                if next_step.state is not None:
+                    self.tables.urls[queued.page.id] = codec.plain(next_step.state)
                 sends.append(_forward(self.topics, next_step))
                 decided.append(key)
             else:

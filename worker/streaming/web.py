@@ -15,7 +15,14 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import KafkaError, UnknownTopicOrPartitionError
 
 from worker import metrics, topology
-from worker.health import Observation, Partition, ProgressClock, ProgressTracker, Status
+from worker.health import (
+    Observation,
+    Partition,
+    ProgressClock,
+    ProgressTracker,
+    Status,
+    with_undecided,
+)
 from worker.security import client_options
 from worker.settings import Settings
 from worker.streaming import exits
@@ -62,6 +69,8 @@ class Probe:
         else:
             self.reachable = True
             self.status = self.tracker.observe(time.monotonic(), seen, self.clock.last)
+        clock, limit = self.clock, self.settings.dedup_wait_s + self.settings.stall_limit_s
+        self.status = with_undecided(self.status, clock.undecided, clock.oldest_undecided_s, limit)
         metrics.LAG.set(self.status.lag)
         metrics.STALLED_S.set(self.status.seconds_without_progress)
         if not self.status.healthy and self.settings.exit_on_stall:

@@ -16,7 +16,7 @@ import orjson
 from worker import codec
 from worker.core import dedup
 from worker.settings import Settings
-from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
+from worker.streaming.agents import PARTITIONER, BandStage, GatherStage, Send, UrlStage, undecided
 from worker.streaming.tables import Tables
 from worker.streaming.topics import Topics
 
@@ -190,3 +190,53 @@ def test_an_update_queued_behind_the_publishers_original_goes_to_the_article_it_
     assert flow.outputs[2]["url"] == A and not flow.tables.pending
     assert flow.tables.urls[original.page.id]["follows"] == copy.page.id
     assert flow.tables.urls[original.page.id]["waiting"] == []
+
+
+def test_a_page_arriving_while_a_queued_one_is_sent_on_is_sent_on_too() -> None:
+    """The publisher's update is sent on to the article its URL follows, but not delivered yet
+    when its re-fetch arrives: the re-fetch must not queue behind it (nothing would ever take
+    it out of the queue). Then the process dies before the update is delivered: replayed, it
+    is sent on again, and each page gets exactly one record."""
+    flow = Pipeline()
+    old, new = story(1), story(1)[:4] + story(2)[:5]
+    copy = page(B, old, 0, fetched_at="2025-05-01T10:00:00.000Z")
+    original = page(A, old, 1, fetched_at="2025-05-01T09:00:00.000Z")
+    update = page(A, new, 2, fetched_at="2025-05-02T10:00:00.000Z")
+    refetch = page(A, new, 3, fetched_at="2025-05-03T10:00:00.000Z")
+    flow.intake(copy)
+    flow.run()
+    flow.intake(original)
+    flow.intake(update)
+    flow.drain("by_url", "by_band")
+    *replies, last = flow.queue
+    for reply in replies:
+        flow.deliver(reply)
+    flow.deliver(last, delivered=False)  # original decided, update sent on, then the process died
+    flow.intake(refetch)
+    flow.deliver(flow.queue[-1])
+    assert [s.key for s in flow.queue] == [copy.page.id.encode()], "the re-fetch is sent on"
+    flow.send([last])  # the answer is read again after the restart
+    flow.run()
+    decided = sorted((o["meta"]["offset"], o.get("revision"), o.get("kind"), o.get("stale")) for o in flow.outputs)
+    # The update's first sending was lost with the process, so its re-fetch (the same text,
+    # fetched later) reached the article first: revision 2; the update then is a stale copy.
+    assert decided == [(0, 1, None, None), (1, None, "content", False), (2, None, "url", True), (3, 2, None, None)]
+    state = flow.tables.urls[original.page.id]
+    assert state["waiting"] == [] and list(state["decisions"]) == ["pages.raw:0:1"]
+    assert not flow.tables.pending
+
+
+def test_pages_undecided_are_counted_for_the_health_probe() -> None:
+    """A page asking the bands and one queued behind it are undecided until the answers come;
+    only the partitions this process holds count."""
+    flow = Pipeline()
+    first, update = page(A, story(1), 0), page(A, story(2), 1, fetched_at="2025-05-02T10:00:00.000Z")
+    flow.intake(first)
+    flow.intake(update)
+    flow.drain("by_url")
+    part = PARTITIONER(first.page.id.encode(), [0, 1], [0, 1])
+    pages, oldest = undecided(flow.tables, {part}, PARTITIONS, time.time() + 30)
+    assert pages == 2 and 30 <= oldest < 40
+    assert undecided(flow.tables, {1 - part}, PARTITIONS, time.time()) == (0, 0.0)
+    flow.run()
+    assert undecided(flow.tables, {0, 1}, PARTITIONS, time.time()) == (0, 0.0)
