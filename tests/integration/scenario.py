@@ -53,21 +53,24 @@ class Scenario:
         return Source(self.names.raw, sent.partition, sent.offset, sent.timestamp_ms)
 
     async def page(self, url: str, html: str, name: str, *, revision: int = 0, dup: tuple[str, str] | None = None,
-                   stale: bool = False, keyed: bool = True, **fields: Any) -> None:
+                   stale: bool = False, keyed: bool = True, article: str | None = None, **fields: Any) -> None:
         """Send a valid page (keyed by its URL, or with no key): an article at `revision`, or a
-        duplicate (kind, of page name: the article whose text it is compared with)."""
+        duplicate (kind, of page name: the page whose text it is compared with); `article`
+        names the page whose id the article is (when the page's URL follows another's)."""
         msg = message(url, html, **fields)
         value = orjson.dumps(msg)
 
         def expect(origin: Source) -> Expect:
             extracted = clean(parse_raw_page(msg), origin, 8 * 1024 * 1024)
+            article_id = None if article is None else self.extracted[article].id
             if dup is None:
                 self.extracted[name] = extracted
-                return Expect(self.names.articles, _json(dedup.article(extracted, revision, "")))
+                record = dedup.article(extracted, revision, "", article_id)
+                return Expect(self.names.articles, _json(record))
             kind, of = dup
             target = self.extracted[of]
             similarity = similarity_of(extracted, target)
-            record = dedup.duplicate(extracted, kind, target.id, similarity, stale)
+            record = dedup.duplicate(extracted, kind, article_id or target.id, similarity, stale)
             return Expect(self.names.duplicates, _json(record))
 
         await self.send(value, expect, key=url.encode() if keyed else None)

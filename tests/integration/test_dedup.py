@@ -50,6 +50,34 @@ async def start(broker: Any, names: Names, workers: Any, processes: int = 2) -> 
     await wait_for_group(broker.bootstrap, names.app_id, processes)
 
 
+async def test_a_publisher_whose_copy_came_first_keeps_one_article(
+    broker: Any, names: Names, workers: Any, collector: Collector
+) -> None:
+    """The copy site's page is decided before the publisher's: the publisher's URL follows the
+    copy's article, so its update is that article's revision 2 (not a second article), its
+    re-fetches and stale pages are duplicates of it, and the copy site's re-fetch of its own
+    text is not a revision back."""
+    await start(broker, names, workers)
+    s = Scenario(broker, names)
+    old, new = paragraphs(5), paragraphs(5)[:3] + paragraphs(6)[:6]
+    pub, copy = "https://publisher.example.com/news/5", "https://copies.example.net/5"
+    await s.page(copy, html("Story", old), "copy", revision=1, fetched_at="2025-05-01T09:00:00Z")
+    s.check(await s.outputs(collector))
+    await s.page(pub, html("Story", old), "original", dup=("content", "copy"),
+                 fetched_at="2025-05-01T08:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
+    await s.page(pub, html("Story", new), "update", revision=2, article="copy",
+                 fetched_at="2025-05-01T10:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
+    await s.page(pub, html("Story", new, chrome="Live"), "refetch", dup=("url", "update"),
+                 article="copy", fetched_at="2025-05-01T11:00:00Z", keyed=False)  # fmt: skip
+    await s.page(pub, html("Story", old), "late", dup=("url", "update"), article="copy",
+                 stale=True, fetched_at="2025-05-01T09:30:00Z")  # fmt: skip
+    await s.page(copy, html("Story", old), "copy again", dup=("url", "copy"),
+                 fetched_at="2025-05-01T12:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
+
+
 async def test_stale_pages_publisher_updates_and_canonical_hijack(
     broker: Any, names: Names, workers: Any, collector: Collector
 ) -> None:
