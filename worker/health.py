@@ -6,11 +6,14 @@ app consumes (raw and internal), which partitions some member holds and which th
 holds; and when this process last made progress (settled a message or finished a page).
 
 A partition is stuck when it has lag and nothing moved it for `stall_timeout_s`: its committed
-offset did not change and, if this process holds messages of it in flight, this process made
-no progress either (a page waiting behind slow pages is not stuck). One stuck partition makes
-the worker unhealthy, whoever holds it: pages on a partition no member holds (a topic the
-group's assignment left out) wait forever otherwise. A consumed topic that does not exist, or
-a group that cannot be read, for `stall_timeout_s` is unhealthy too.
+offset did not change and, if this process holds messages of it in flight or is recovering its
+tables, this process made no progress either (a page waiting behind slow pages is not stuck,
+nor is a partition whose tables are being restored while the restore advances). A stuck
+partition this process holds, or that no member holds (a topic the group's assignment left
+out: its pages wait forever otherwise), makes the worker unhealthy; a partition another member
+holds is that member's to judge, so one member's long recovery does not make the others exit.
+A consumed topic that does not exist, or a group that cannot be read, for `stall_timeout_s` is
+unhealthy too.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ class Observation:
     """Partitions some member of the group holds."""
     busy: Set[Partition] = frozenset()
     """Partitions whose messages this process has in flight."""
+    mine: Set[Partition] = frozenset()
+    """Partitions this process holds."""
+    recovering: bool = False
+    """This process is restoring its tables (its partitions wait for that, not for a page)."""
     missing: Sequence[str] = ()
     """Consumed topics that do not exist."""
 
@@ -92,12 +99,14 @@ class ProgressTracker:
             moved = self._committed.get(tp) != position
             if tp not in self._moved_at or moved or not lags[tp]:
                 self._moved_at[tp] = now
-            if tp in seen.busy and progressed_at is not None:
+            waits_for_me = tp in seen.busy or (seen.recovering and tp in seen.mine)
+            if waits_for_me and progressed_at is not None:
                 self._moved_at[tp] = max(self._moved_at[tp], min(progressed_at, now))
             self._committed[tp] = position
         self._moved_at = {tp: self._moved_at[tp] for tp in seen.end}
         self._committed = {tp: self._committed[tp] for tp in seen.end}
-        idle = {tp: now - self._moved_at[tp] for tp in seen.end if lags[tp]}
+        judged = [tp for tp in seen.end if tp in seen.mine or tp not in seen.held]
+        idle = {tp: now - self._moved_at[tp] for tp in judged if lags[tp]}
         longest = max(idle.values(), default=0.0)
         lag = sum(lags.values())
         stuck = sorted(tp for tp, seconds in idle.items() if seconds > self.stall_timeout_s)

@@ -36,8 +36,16 @@ class Settings:
     topic_rejected: str = "pages.rejected"
     partitions: int = 4
     replication_factor: int = 1
-    store_url: str = "memory://"
+    store_url: str = "rocksdb://"
+    """faust table store: `rocksdb://` (tables on disk under `data_dir`, reused after a
+    restart) or `memory://` (tables rebuilt from their changelogs at every start)."""
     data_dir: str = ".ingest-data"
+    standby_replicas: int = 0
+    """Warm copies of each table partition kept by other workers, so a partition that moves
+    is ready at once instead of recovered from its changelog."""
+    group_instance_id: str = ""
+    """Static group membership (Kafka `group.instance.id`, e.g. the pod name): a worker that
+    restarts within the session timeout gets its partitions back without a rebalance."""
     extract_workers: int = max(1, (os.cpu_count() or 1))
     extract_timeout_s: float = 30.0
     extract_tasks_per_child: int = 500
@@ -177,6 +185,8 @@ ENV: dict[str, str] = {
     "INGEST_REPLICATION_FACTOR": "replication_factor",
     "INGEST_STORE_URL": "store_url",
     "INGEST_DATA_DIR": "data_dir",
+    "INGEST_STANDBY_REPLICAS": "standby_replicas",
+    "INGEST_GROUP_INSTANCE_ID": "group_instance_id",
     "INGEST_EXTRACT_WORKERS": "extract_workers",
     "INGEST_EXTRACT_TIMEOUT_S": "extract_timeout_s",
     "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",

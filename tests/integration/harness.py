@@ -340,10 +340,11 @@ class Workers:
         self.running: list[WorkerProcess] = []
         self.started = 0
 
-    def start(self, partitions: int, **extra_env: str) -> WorkerProcess:
-        """Start one more worker process with its own data directory and log."""
+    def start(self, partitions: int, data_dir: Path | None = None, **extra_env: str) -> WorkerProcess:
+        """Start one more worker process with its log and its own data directory (or `data_dir`,
+        to reuse the local tables of a worker that stopped)."""
         self.started += 1
-        data_dir = self.tmp_path / f"data-{self.started}"
+        data_dir = data_dir or self.tmp_path / f"data-{self.started}"
         env = {**self.names.env(self.broker.bootstrap, partitions, data_dir), **extra_env}
         worker = WorkerProcess(env, self.tmp_path / f"worker-{self.started}.log")
         self.running.append(worker)

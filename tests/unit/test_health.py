@@ -10,7 +10,7 @@ EVERYONE = frozenset({RAW0, RAW1, URL0})
 
 
 def seen(end: dict[Partition, int], committed: dict[Partition, int], **more: object) -> Observation:
-    return Observation(end=end, committed=committed, **{"held": EVERYONE, **more})  # type: ignore[arg-type]
+    return Observation(end=end, committed=committed, **{"held": EVERYONE, "mine": EVERYONE, **more})  # type: ignore[arg-type]
 
 
 def test_caught_up_is_healthy_however_long_nothing_moves() -> None:
@@ -111,3 +111,34 @@ def test_a_page_undecided_too_long_in_the_dedup_stages_is_a_stall_even_at_lag_0(
     assert stalled.detail == "3 pages undecided in the dedup stages, the oldest for 61 s"
     already = Status(False, 5, 90.0, "no progress for 90 s: lag on raw [0]")
     assert with_undecided(already, 3, 61.0, 60.0) is already
+
+
+def test_a_partition_another_member_holds_is_that_members_to_judge() -> None:
+    """Another member restoring its tables for minutes must not make this one exit."""
+    tracker = ProgressTracker(stall_timeout_s=10)
+    for t in range(0, 60, 5):
+        status = tracker.observe(t, seen({RAW0: 40, RAW1: 9}, {RAW0: 8, RAW1: 9}, mine={RAW1}))
+    assert status.healthy and status.lag == 32
+
+
+def test_a_worker_holding_nothing_is_healthy() -> None:
+    """Workers beyond the partition count are idle, not stalled; orphans still count."""
+    tracker = ProgressTracker(stall_timeout_s=10)
+    for t in range(0, 60, 5):
+        status = tracker.observe(t, seen({RAW0: 40}, {RAW0: 8}, mine=frozenset()))
+    assert status.healthy
+    orphan = seen({RAW0: 40, URL0: 5}, {RAW0: 8}, mine=frozenset(), held=frozenset({RAW0}))
+    for t in range(60, 120, 5):
+        status = tracker.observe(t, orphan)
+    assert not status.healthy and "held by no member" in status.detail
+
+
+def test_a_restore_that_advances_is_not_a_stall_and_one_that_does_not_is() -> None:
+    tracker = ProgressTracker(stall_timeout_s=10)
+    restoring = seen({RAW0: 40}, {RAW0: 8}, mine={RAW0}, recovering=True)
+    for t in range(0, 60, 5):  # the probe marks progress while the restore advances
+        status = tracker.observe(t, restoring, progressed_at=t - 1)
+    assert status.healthy
+    for t in range(60, 80, 5):  # the restore stopped advancing
+        status = tracker.observe(t, restoring, progressed_at=59)
+    assert not status.healthy and "pages.raw [0]" in status.detail

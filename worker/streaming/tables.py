@@ -19,6 +19,14 @@ from worker.topology import TABLE_BANDS, TABLE_MEMBERS, TABLE_PENDING, TABLE_URL
 
 Table = TableT[str, Any]
 
+ROCKSDB_OPTIONS = {
+    "write_buffer_size": 4 * 2**20,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 8 * 2**20,
+}
+"""Per RocksDB database (one per table and partition, standbys included): at most 16 MiB of
+memory each (memtables and block cache; faust's defaults allow 2.7 GiB each)."""
+
 
 @dataclass(frozen=True)
 class Tables:
@@ -39,8 +47,12 @@ class Tables:
 def declare(app: faust.App, settings: Settings) -> Tables:
     """Declare the tables (keys and values use the app's default json serializer)."""
 
+    options = ROCKSDB_OPTIONS if settings.store_url.startswith("rocksdb:") else None
+
     def table(name: str, help_: str) -> Table:
-        declared: Table = app.Table(name, default=None, partitions=settings.partitions, help=help_)
+        declared: Table = app.Table(
+            name, default=None, partitions=settings.partitions, help=help_, options=options
+        )
         return declared
 
     return Tables(

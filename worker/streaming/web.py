@@ -47,6 +47,7 @@ class Probe:
         self.status = Status(True, 0, 0.0, "starting")
         self.reachable = False
         self._clients: tuple[AIOKafkaConsumer, AIOKafkaAdminClient] | None = None
+        self._restore_left: int | None = None
 
     async def _started(self) -> tuple[AIOKafkaConsumer, AIOKafkaAdminClient]:
         if self._clients is None:
@@ -58,8 +59,24 @@ class Probe:
             self._clients = consumer, admin
         return self._clients
 
+    @property
+    def recovering(self) -> bool:
+        """True while this process restores its tables (from local files and changelogs)."""
+        return bool(self.app.in_recovery)
+
+    def _restore_progress(self) -> None:
+        """A table restore that advanced since the last probe is progress (not a stall)."""
+        if not self.recovering:
+            self._restore_left = None
+            return
+        left = cast(Any, self.app.tables).recovery.active_remaining_total()
+        if self._restore_left is None or left < self._restore_left:
+            self.clock.mark()
+        self._restore_left = left
+
     async def check(self) -> None:
         """One probe; exits the process when stalled (and `exit_on_stall`)."""
+        self._restore_progress()
         try:
             seen = await asyncio.wait_for(self._observe(), READ_TIMEOUT_S)
         except Exception as exc:
@@ -101,6 +118,8 @@ class Probe:
             start=_partitions(start),
             held=_held(group),
             busy={Partition(tp.topic, tp.partition) for tp in app_consumer.in_flight()},
+            mine={Partition(tp.topic, tp.partition) for tp in app_consumer.assignment()},
+            recovering=self.recovering,
             missing=missing,
         )
 
@@ -141,9 +160,12 @@ def register(app: faust.App, settings: Settings, clock: ProgressClock) -> Probe:
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ready = probe.reachable and bool(app.consumer.assignment()) and not app.rebalancing
-        status = 200 if ready else 503
-        return web.json({"ready": ready, "broker_reachable": probe.reachable}, status=status)
+        """Ready once the broker is reachable, the group formed and the tables restored (a
+        worker beyond the partition count holds nothing and is ready: idle, not broken)."""
+        joined = app.rebalancing_count > 0 and not app.rebalancing
+        ready = probe.reachable and joined and not probe.recovering
+        body = {"ready": ready, "broker_reachable": probe.reachable, "recovering": probe.recovering}
+        return web.json(body, status=200 if ready else 503)
 
     @app.page("/metrics")
     async def prometheus(web: Any, request: Any) -> Any:

@@ -1,0 +1,249 @@
+"""State of the dedup stages with RocksDB and with memory tables, without Kafka or extraction.
+
+    .venv/bin/python -m bench.state [--pages N] [--partitions P] [--checkpoints K] [--store S]
+
+Synthetic cleaned pages go through the three dedup stages of `streaming.agents` (UrlStage,
+BandStage, GatherStage) in one process, every message between the stages delivered in order,
+over the five tables kept either in dicts (`memory`) or in RocksDB (`rocksdb`: one rocksdict
+database per table, keys and values JSON bytes, as faust's RocksDB store keeps them). The
+pages: random MinHash signatures; 25% near-copies of an earlier page (a fifth of the
+signature redrawn, about 0.8 similar) and 15% re-fetches of an earlier URL with its text.
+
+Prints, per store: the stages' pages/s (CPU of this process, no extraction), RSS at each
+checkpoint with its slope over the second half of the run, and the bytes per page by table
+(memory: JSON keys and values; RocksDB: the files on disk after a full compaction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import orjson
+from rocksdict import Options, Rdict
+
+from worker import codec
+from worker.core import minhash
+from worker.records import Extracted, Sketched, Source
+from worker.settings import Settings
+from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
+from worker.streaming.tables import Tables
+from worker.streaming.topics import Topics
+
+TABLES = ("urls", "pending", "bands", "members", "waits")
+NEAR_SHARE, REFETCH_SHARE, REDRAWN = 0.25, 0.15, 0.2
+
+
+class RocksTable(MutableMapping[str, Any]):
+    """A table in one RocksDB database: JSON keys and values, like faust's RocksDB store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = Rdict(str(path), Options(raw_mode=True))
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.db.get(orjson.dumps(key))
+        if value is None:
+            raise KeyError(key)
+        return orjson.loads(value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.db[orjson.dumps(key)] = orjson.dumps(value)
+
+    def __delitem__(self, key: str) -> None:
+        raw = orjson.dumps(key)
+        if self.db.get(raw) is None:
+            raise KeyError(key)
+        del self.db[raw]
+
+    def __iter__(self) -> Iterator[str]:
+        return map(orjson.loads, self.db.keys())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in iter(self))
+
+    def disk_bytes(self) -> int:
+        """Bytes of the database's files once flushed and fully compacted."""
+        self.db.flush()
+        self.db.compact_range(None, None)
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclass
+class Run:
+    """What one store measured."""
+
+    store: str
+    pages: int
+    cpu_s: float
+    rss: list[tuple[int, int]]
+    """(pages, RSS bytes) at each checkpoint."""
+    bytes_by_table: dict[str, int]
+
+
+class Stages:
+    """The three stages over one set of tables, messages delivered in order."""
+
+    def __init__(self, tables: Tables, partitions: int) -> None:
+        names = ("raw", "by_url", "by_band", "verdicts", "articles", "duplicates", "rejected")
+        topics = Topics(*names)  # type: ignore[arg-type]  # a Send only carries its topic along
+        settings = Settings(partitions=partitions)
+        self.handlers = {
+            "by_url": UrlStage(topics, tables, settings, None),  # type: ignore[arg-type]
+            "by_band": BandStage(topics, tables, settings, None),  # type: ignore[arg-type]
+            "verdicts": GatherStage(topics, tables, settings, None),  # type: ignore[arg-type]
+        }
+        self.decided = 0
+
+    def add(self, page: Sketched) -> None:
+        """One page through the stages, until every message it caused is handled."""
+        queue = [Send("by_url", page.page.id.encode(), codec.encode(page))]  # type: ignore[arg-type]
+        while queue:
+            send = queue.pop(0)
+            message = SimpleNamespace(partition=send.partition)
+            event = SimpleNamespace(value=send.value, key=send.key, message=message)
+            outcome = self.handlers[send.topic].handle(event)  # type: ignore[index]
+            for out in outcome.sends:
+                if out.topic in ("articles", "duplicates"):
+                    self.decided += 1
+                else:
+                    queue.append(out)
+            if outcome.done is not None:
+                outcome.done()
+
+
+def pages(count: int, seed: int = 20261202) -> Iterator[Sketched]:
+    """Synthetic sketched pages: new texts, near-copies and re-fetches (see the module doc)."""
+    rng = np.random.default_rng(seed)
+    signatures: list[bytes] = []
+    urls: list[str] = []
+    for n in range(count):
+        roll = rng.random()
+        if signatures and roll < REFETCH_SHARE:
+            which = int(rng.integers(len(urls)))
+            url, signature = urls[which], signatures[which]
+        else:
+            if signatures and roll < REFETCH_SHARE + NEAR_SHARE:
+                values = np.frombuffer(signatures[int(rng.integers(len(signatures)))], "<u4").copy()
+                redraw = rng.random(minhash.PERMUTATIONS) < REDRAWN
+                values[redraw] = rng.integers(0, 2**32, int(redraw.sum()), dtype=np.uint32)
+            else:
+                values = rng.integers(0, 2**32, minhash.PERMUTATIONS, dtype=np.uint32)
+            url, signature = f"https://site-{n % 997}.example/story/{n}", values.tobytes()
+            urls.append(url)
+            signatures.append(signature)
+        yield _page(url, signature, n)
+
+
+def _page(url: str, signature: bytes, offset: int) -> Sketched:
+    digest = signature[:16].hex()
+    extracted = Extracted(
+        canonical_url=url, title="T", author=[], date_published=None, date_modified=None,
+        language="en", site_name=None, description=None, categories=[], tags=[], image=None,
+        images=[], text="", page_type="article", quality={}, id=_id(url), url=url,
+        word_count=600, content_hash=digest * 2, source=None,
+        fetched_at=f"2026-11-30T00:00:{offset % 60:02d}.000Z", meta={},
+        origin=Source("pages.raw", offset % 12, offset, None),
+    )  # fmt: skip
+    return Sketched(extracted, minhash.Sketch(signature, 500).encode(), 500)
+
+
+def _id(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process now."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def measure(store: str, count: int, partitions: int, checkpoints: int) -> Run:
+    """Run `count` pages through the stages on one store."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-state-{store}-"))
+    if store == "rocksdb":
+        backing: dict[str, Any] = {name: RocksTable(folder / name) for name in TABLES}
+    else:
+        backing = {name: {} for name in TABLES}
+    try:
+        stages = Stages(Tables(**backing), partitions)
+        every = max(1, count // checkpoints)
+        rss = [(0, rss_bytes())]
+        started = time.process_time()
+        for n, page in enumerate(pages(count), 1):
+            stages.add(page)
+            if n % every == 0:
+                rss.append((n, rss_bytes()))
+        cpu = time.process_time() - started
+        assert stages.decided == count, (stages.decided, count)
+        return Run(store, count, cpu, rss, _bytes(backing))
+    finally:
+        for table in backing.values():
+            if isinstance(table, RocksTable):
+                table.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _bytes(backing: dict[str, Any]) -> dict[str, int]:
+    sizes = {}
+    for name, table in backing.items():
+        if isinstance(table, RocksTable):
+            sizes[name] = table.disk_bytes()
+        else:
+            sizes[name] = sum(len(orjson.dumps(k)) + len(orjson.dumps(v)) for k, v in table.items())
+    return sizes
+
+
+def report(runs: Sequence[Run]) -> str:
+    """The figures of every run, as text."""
+    lines = []
+    for run in runs:
+        half = [point for point in run.rss if point[0] >= run.pages // 2]
+        (p0, r0), (p1, r1) = half[0], half[-1]
+        slope = (r1 - r0) / max(1, p1 - p0)
+        total = sum(run.bytes_by_table.values())
+        what = "on disk, compacted" if run.store == "rocksdb" else "JSON keys and values"
+        lines += [
+            f"{run.store}: {run.pages} pages, {run.pages / run.cpu_s:,.0f} pages/s "
+            f"({run.cpu_s * 1e6 / run.pages:.0f} us CPU per page)",
+            f"  RSS {run.rss[0][1] / 2**20:.0f} -> {run.rss[-1][1] / 2**20:.0f} MiB; "
+            f"slope over the second half {slope:,.0f} bytes per page",
+            f"  state {total / run.pages:,.0f} bytes per page ({what}): "
+            + ", ".join(f"{k} {v / run.pages:,.0f}" for k, v in run.bytes_by_table.items()),
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=50_000)
+    parser.add_argument("--partitions", type=int, default=12)
+    parser.add_argument("--checkpoints", type=int, default=10)
+    parser.add_argument("--store", choices=("both", "rocksdb", "memory"), default="both")
+    args = parser.parse_args(argv)
+    if args.store == "both":  # each store in a process of its own, so RSS is its alone
+        for store in ("rocksdb", "memory"):
+            command = [sys.executable, "-m", "bench.state", "--store", store]
+            command += ["--pages", str(args.pages), "--partitions", str(args.partitions)]
+            subprocess.run([*command, "--checkpoints", str(args.checkpoints)], check=True)
+        return
+    print(report([measure(args.store, args.pages, args.partitions, args.checkpoints)]), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The RocksDB store through the real broker: a worker killed with SIGKILL and started again on
+its volume restores its tables from its local files (reading only the changelog records it
+lacks), and decides as if it had never stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from tests.integration.harness import Collector, Names, WorkerProcess, create_topics, wait_for_group
+from tests.integration.scenario import Scenario
+from tests.integration.test_dedup import html, paragraphs
+
+PARTITIONS = 4
+
+
+def logged(log: str, title: str) -> dict[tuple[str, int], int]:
+    """A table of offsets faust's recovery logged last under `title`, by (changelog, partition)."""
+    sections = log.split(title)
+    assert len(sections) > 1, f"{title!r} not logged"
+    offsets, topic = {}, ""
+    for line in sections[-1].splitlines()[1:]:
+        if line.startswith("["):  # the next log line: the table ended
+            break
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) == 5 and cells[2].isdigit() and cells[3].lstrip("-").isdigit():
+            topic = topic if cells[1] == "\u3003" else cells[1]  # a ditto mark repeats the topic
+            offsets[(topic, int(cells[2]))] = int(cells[3])
+    return offsets
+
+
+def restored_from(log: str) -> dict[tuple[str, int], int]:
+    """Where the last recovery started reading each changelog partition (-1: the beginning)."""
+    return logged(log, "active offsets at start of reading:")
+
+
+def highwaters(log: str) -> dict[tuple[str, int], int]:
+    """The last offset of each changelog partition at that recovery (-1: empty)."""
+    return logged(log, "Highwater for active changelog partitions:")
+
+
+async def ready(worker: WorkerProcess, timeout_s: float = 90) -> None:
+    """Until /readyz answers 200 (the tables restored)."""
+    deadline = time.monotonic() + timeout_s
+    while worker.get("/readyz")[0] != 200:
+        assert worker.process.poll() is None, worker.log()[-3000:]
+        assert time.monotonic() < deadline, worker.log()[-3000:]
+        await asyncio.sleep(0.5)
+
+
+async def test_a_killed_worker_restores_its_tables_from_its_volume(
+    broker: Any, names: Names, workers: Any, collector: Collector, tmp_path: Any
+) -> None:
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], PARTITIONS)
+    volume = tmp_path / "volume"
+    first = workers.start(PARTITIONS, data_dir=volume)
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    await ready(first)
+    fresh = restored_from(first.log())
+    assert len(fresh) == 5 * PARTITIONS and set(fresh.values()) == {-1}, fresh  # nothing local
+    s = Scenario(broker, names)
+    stories = {n: paragraphs(10 + n) for n in range(12)}
+    for n, text in stories.items():
+        await s.page(f"https://publisher.example.com/{n}", html(f"Story {n}", text), f"v{n}", revision=1,
+                     fetched_at="2026-11-01T08:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
+    first.kill()
+
+    second = workers.start(PARTITIONS, data_dir=volume)
+    await ready(second)
+    # Every table partition restored from the volume up to its changelog's end: nothing read.
+    local, written = restored_from(second.log()), highwaters(second.log())
+    assert local == written and max(local.values()) > 0, (local, written)
+    # The restored tables decide: re-fetches are duplicates of the articles, an update is
+    # revision 2, a copy on another site points at the publisher's article.
+    for n, text in stories.items():
+        await s.page(f"https://publisher.example.com/{n}", html(f"Story {n}", text), f"again {n}",
+                     dup=("url", f"v{n}"), fetched_at="2026-11-02T08:00:00Z")  # fmt: skip
+    update = stories[0][:3] + paragraphs(99)[:6]
+    await s.page("https://publisher.example.com/0", html("Story 0", update), "update", revision=2,
+                 fetched_at="2026-11-03T08:00:00Z")  # fmt: skip
+    await s.page("https://copies.example.net/5", html("Copy", stories[5]), "copy", dup=("content", "v5"),
+                 fetched_at="2026-11-03T08:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
+    assert "url-state" in " ".join(p.name for p in (volume / names.app_id).rglob("*.db"))

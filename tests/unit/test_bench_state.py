@@ -1,0 +1,25 @@
+"""bench/state.py on a few hundred pages: every page decided, the tables measured on both stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import state
+
+
+@pytest.mark.parametrize("store", ["rocksdb", "memory"])
+def test_every_page_is_decided_and_every_table_measured(store: str) -> None:
+    run = state.measure(store, 300, partitions=4, checkpoints=3)
+    assert run.pages == 300 and [p for p, _ in run.rss] == [0, 100, 200, 300]
+    assert run.bytes_by_table["urls"] > 0 and run.bytes_by_table["members"] > 0
+    assert "pages/s" in state.report([run])
+
+
+def test_a_rocksdb_table_reads_back_what_it_wrote(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    table = state.RocksTable(tmp_path / "t")
+    table["a"] = {"x": [1, 2]}
+    table["b"] = None
+    assert table.get("a") == {"x": [1, 2]} and table.get("c") is None and "b" in table
+    assert table.pop("a") == {"x": [1, 2]} and sorted(table) == ["b"] and len(table) == 1
+    assert table.disk_bytes() > 0
+    table.close()
