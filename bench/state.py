@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,17 +33,19 @@ from typing import Any
 
 import numpy as np
 import orjson
-from rocksdict import Options, Rdict
+from rocksdict import BlockBasedOptions, Cache, Options, Rdict
 
 from worker import codec
 from worker.core import minhash
 from worker.records import Extracted, Sketched, Source
 from worker.settings import Settings
 from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
-from worker.streaming.tables import Tables
+from worker.streaming.tables import ROCKSDB_OPTIONS, Tables
 from worker.streaming.topics import Topics
 
 TABLES = ("urls", "pending", "bands", "members", "waits")
+RECENT = 10_000
+"""Earlier pages a near-copy or a re-fetch is drawn from."""
 NEAR_SHARE, REFETCH_SHARE, REDRAWN = 0.25, 0.15, 0.2
 
 
@@ -51,7 +54,7 @@ class RocksTable(MutableMapping[str, Any]):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = Rdict(str(path), Options(raw_mode=True))
+        self.db = Rdict(str(path), _options())
 
     def __getitem__(self, key: str) -> Any:
         value = self.db.get(orjson.dumps(key))
@@ -82,6 +85,18 @@ class RocksTable(MutableMapping[str, Any]):
 
     def close(self) -> None:
         self.db.close()
+
+
+def _options() -> Options:
+    """The worker's per-database limits (`streaming.tables.ROCKSDB_OPTIONS`)."""
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.set_write_buffer_size(ROCKSDB_OPTIONS["write_buffer_size"])
+    options.set_max_write_buffer_number(ROCKSDB_OPTIONS["max_write_buffer_number"])
+    table = BlockBasedOptions()
+    table.set_block_cache(Cache(ROCKSDB_OPTIONS["block_cache_size"]))
+    options.set_block_based_table_factory(table)
+    return options
 
 
 @dataclass
@@ -118,7 +133,7 @@ class Stages:
             message = SimpleNamespace(partition=send.partition)
             event = SimpleNamespace(value=send.value, key=send.key, message=message)
             outcome = self.handlers[send.topic].handle(event)  # type: ignore[index]
-            for out in outcome.sends:
+            for out in [*outcome.sends, *outcome.after]:
                 if out.topic in ("articles", "duplicates"):
                     self.decided += 1
                 else:
@@ -130,8 +145,8 @@ class Stages:
 def pages(count: int, seed: int = 20261202) -> Iterator[Sketched]:
     """Synthetic sketched pages: new texts, near-copies and re-fetches (see the module doc)."""
     rng = np.random.default_rng(seed)
-    signatures: list[bytes] = []
-    urls: list[str] = []
+    signatures: deque[bytes] = deque(maxlen=RECENT)  # bounded: the run's RSS is the stages'
+    urls: deque[str] = deque(maxlen=RECENT)
     for n in range(count):
         roll = rng.random()
         if signatures and roll < REFETCH_SHARE:

@@ -11,7 +11,9 @@ tables, and returns the records to send. Every event is handled inside an error 
 bug becomes an `internal_error` rejection, never a skipped offset. An event is settled (may be
 committed, see `offsets`) only after all its records are acknowledged by the broker; if the
 broker refuses output, or does not acknowledge it within `INGEST_SEND_TIMEOUT_S`, the process
-exits without committing (`exits`).
+exits without committing (`exits`). A dedup stage's decision takes effect with its record: the
+band messages that let other pages depend on it (`Outcome.after`) go out only once the record
+is in, and a refused record exits the process, whose replay sends the stored decision again.
 """
 
 from __future__ import annotations
@@ -65,9 +67,13 @@ class Send:
 
 @dataclass(slots=True)
 class Outcome:
-    """What handling one event produced: records to send, and what to do once they are in."""
+    """What handling one event produced: records to send, messages to send once those are
+    acknowledged, and what to do once everything is in."""
 
     sends: list[Send] = field(default_factory=list)
+    after: list[Send] = field(default_factory=list)
+    """Band messages that make other pages depend on the decisions in `sends` (an index of a
+    published text, a settle naming its article): never out before the records are."""
     done: Callable[[], None] | None = None
 
 
@@ -153,7 +159,7 @@ async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> No
             continue
         outcome = _guarded(stage, event, output)
         try:
-            await output.publish([_ready(outcome)], [event])
+            await output.decide(outcome, event)
         except Exception as exc:
             exits.output_failed(exc)
         if outcome.done is not None:
@@ -167,10 +173,6 @@ def _guarded(stage: Stage, event: EventT, output: Output) -> Outcome:
     except Exception as exc:
         origin = source_of(event)
         return Outcome([output.rejection(internal_failure(exc), origin, event.key, event.value)])
-
-
-async def _ready(outcome: Outcome) -> list[Send]:
-    return outcome.sends
 
 
 def _now() -> str:
@@ -230,7 +232,7 @@ class UrlStage:
         if isinstance(step, dedup.Forward):
             return Outcome([_forward(self.topics, step)])
         if isinstance(step, dedup.Decided):
-            return Outcome(_apply(step, page, self.tables, self.topics))
+            return Outcome(*_apply(step, page, self.tables, self.topics))
         key = dedup.origin_key(page.page.origin)
         if self.tables.pending.get(key) is None:  # a replay keeps the answers it has
             self.tables.pending[key] = codec.plain(step.pending)
@@ -364,7 +366,7 @@ class GatherStage:
         page, now = pending.page, _now()
         state = codec.url_state(self.tables.urls.get(dedup.deciding_id(page)))
         step = dedup.gather_step(state, pending, now, self.partitions)
-        sends = _apply(step, page, self.tables, self.topics)
+        sends, after = _apply(step, page, self.tables, self.topics)
         decided = [reply.member]
         state = step.state if step.state is not None else state  # what _apply stored
         following = dedup.next_in_line(state, reply.member, self._pending, now, self.partitions)
@@ -373,17 +375,18 @@ class GatherStage:
             if isinstance(next_step, dedup.Scatter):
                 self.tables.pending[key] = codec.plain(next_step.pending)
                 self.tables.urls[dedup.deciding_id(queued)] = codec.plain(next_step.state)
-                sends += _band_sends(self.topics, next_step.queries)
+                after += _band_sends(self.topics, next_step.queries)
             elif isinstance(next_step, dedup.Forward):
                 if next_step.state is not None:
                     self.tables.urls[queued.page.id] = codec.plain(next_step.state)
                 sends.append(_forward(self.topics, next_step))
                 decided.append(key)
             else:
-                sends += _apply(next_step, queued, self.tables, self.topics)
+                records, band = _apply(next_step, queued, self.tables, self.topics)
+                sends, after = sends + records, after + band
                 decided.append(key)
         done = functools.partial(self._forget, dedup.deciding_id(page), decided)
-        return Outcome(sends, done=done)
+        return Outcome(sends, after, done)
 
     def _pending(self, key: str) -> dedup.Pending | None:
         stored = self.tables.pending.get(key)
@@ -398,8 +401,10 @@ class GatherStage:
             self.tables.pending.pop(key, None)
 
 
-def _apply(step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics) -> list[Send]:
-    """Store a decision; the record to publish, then the band messages that go with it."""
+def _apply(
+    step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics
+) -> tuple[list[Send], list[Send]]:
+    """Store a decision; the record to publish, and the band messages to send once it is in."""
     if step.state is not None:
         tables.urls[dedup.deciding_id(page)] = codec.plain(step.state)
     record = step.record
@@ -410,7 +415,7 @@ def _apply(step: dedup.Decided, page: Sketched, tables: Tables, topics: Topics) 
         metrics.count("duplicate", record.kind)
         first = Send(topics.duplicates, record.id.encode(), codec.encode(record))
     band: dict[int, dedup.BandQuery | dedup.BandSettle] = {**step.settle, **step.index}
-    return [first, *_band_sends(topics, band)]
+    return [first], _band_sends(topics, band)
 
 
 def _forward(topics: Topics, step: dedup.Forward) -> Send:
@@ -488,6 +493,22 @@ class Output:
                 await self._settle(*pending.pop(0))
         for item in pending:
             await self._settle(*item)
+
+    async def decide(self, outcome: Outcome, event: EventT) -> None:
+        """A dedup stage's outcome: its records, then, once they are acknowledged, the messages
+        that make other pages depend on them; the event is settled once all are in.
+
+        Raises if anything is refused (a record too large included: the page fitted the by-url
+        topic, so the output topics are set up smaller) or not acknowledged in time; the caller
+        exits, and the replay sends the stored decision again.
+        """
+        for batch in (outcome.sends, outcome.after):
+            deadline = time.monotonic() + self.settings.send_timeout_s
+            futures = [await self._send(send, deadline) for send in batch]
+            for future in futures:
+                await _within(future, deadline)
+        self.consumer().settle(event.message)
+        self.clock.mark()
 
     async def _settle(
         self, futures: list[asyncio.Future[Any]], deadline: float, sends: list[Send], event: EventT

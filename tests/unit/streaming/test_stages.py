@@ -56,7 +56,7 @@ class Pipeline:
         event = SimpleNamespace(value=send.value, key=send.key, message=SimpleNamespace(partition=send.partition))
         outcome = self.stages[send.topic].handle(event)
         if delivered:
-            self.send(outcome.sends)
+            self.send([*outcome.sends, *outcome.after])
             if outcome.done is not None:
                 outcome.done()
 
@@ -240,3 +240,18 @@ def test_pages_undecided_are_counted_for_the_health_probe() -> None:
     assert undecided(flow.tables, {1 - part}, PARTITIONS, time.time()) == (0, 0.0)
     flow.run()
     assert undecided(flow.tables, {0, 1}, PARTITIONS, time.time()) == (0, 0.0)
+
+
+def test_a_decision_is_sent_before_the_band_messages_that_depend_on_it() -> None:
+    """The record goes first; the index and settles only once it is acknowledged."""
+    flow = Pipeline()
+    flow.intake(page(A, story(1), 0))
+    flow.drain("by_url", "by_band")
+    [verdict, *rest] = [s for s in flow.queue if s.topic == "verdicts"]
+    for reply in rest:
+        flow.deliver(reply)
+    flow.queue.remove(verdict)
+    event = SimpleNamespace(value=verdict.value, key=verdict.key, message=SimpleNamespace(partition=verdict.partition))
+    outcome = flow.stages["verdicts"].handle(event)
+    assert [s.topic for s in outcome.sends] == ["articles"]
+    assert outcome.after and {s.topic for s in outcome.after} == {"by_band"}

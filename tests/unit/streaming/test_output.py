@@ -1,0 +1,61 @@
+"""`Output.decide`: a dedup stage's record first; the band messages only once it is in."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaError
+
+from worker.health import ProgressClock
+from worker.settings import Settings
+from worker.streaming.agents import Outcome, Output, Send
+
+
+class Topic:
+    """A topic whose sends are recorded and answered by the test."""
+
+    def __init__(self, name: str, log: list[str], refuse: bool = False) -> None:
+        self.name, self.log, self.refuse = name, log, refuse
+
+    async def send(self, key: bytes | None, value: bytes, partition: int | None) -> asyncio.Future[Any]:
+        self.log.append(f"{self.name}:{value.decode()}")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.refuse:
+            future.set_exception(KafkaError("refused"))
+        else:
+            future.set_result(None)
+        return future
+
+
+class Consumer:
+    def __init__(self) -> None:
+        self.settled: list[Any] = []
+
+    def settle(self, message: Any) -> None:
+        self.settled.append(message)
+
+
+def output(consumer: Consumer) -> Output:
+    return Output(None, Settings(send_timeout_s=5), lambda: consumer, ProgressClock())  # type: ignore[arg-type]
+
+
+async def test_the_band_messages_follow_the_acknowledged_record() -> None:
+    log: list[str] = []
+    consumer, event = Consumer(), SimpleNamespace(message="m")
+    articles, bands = Topic("articles", log), Topic("by_band", log)
+    outcome = Outcome([Send(articles, b"k", b"record")], [Send(bands, None, b"index", 1)])  # type: ignore[arg-type]
+    await output(consumer).decide(outcome, event)  # type: ignore[arg-type]
+    assert log == ["articles:record", "by_band:index"] and consumer.settled == ["m"]
+
+
+async def test_a_refused_record_sends_nothing_that_depends_on_it_and_settles_nothing() -> None:
+    log: list[str] = []
+    consumer, event = Consumer(), SimpleNamespace(message="m")
+    articles, bands = Topic("articles", log, refuse=True), Topic("by_band", log)
+    outcome = Outcome([Send(articles, b"k", b"record")], [Send(bands, None, b"index", 1)])  # type: ignore[arg-type]
+    with pytest.raises(KafkaError):
+        await output(consumer).decide(outcome, event)  # type: ignore[arg-type]
+    assert log == ["articles:record"] and consumer.settled == []
