@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from worker import codec, topology
@@ -48,7 +49,8 @@ async def ensure_topics(settings: Settings, create: bool = True) -> list[str]:
                 if all(s.name in actual for s in missing):
                     break
                 await asyncio.sleep(METADATA_WAIT_S)
-        found = topology.problems(wanted, actual)
+        limits = await message_limits(admin, [name for name in names if name in actual])
+        found = topology.problems(wanted, actual, limits)
         if found:
             raise TopologyError("; ".join(found))
         return [s.name for s in missing] if create else []
@@ -60,6 +62,21 @@ async def partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict
     """Partition count of each named topic that exists (absent ones are left out)."""
     described = await admin.describe_topics(names)
     return {t["topic"]: len(t["partitions"]) for t in described if t["partitions"]}
+
+
+async def message_limits(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """`max.message.bytes` of each named topic (the broker's default where the topic sets none)."""
+    if not names:
+        return {}
+    wanted = {"max.message.bytes": None}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name, wanted) for name in names]
+    limits = {}
+    for response in await admin.describe_configs(resources):
+        for resource in response.to_object()["resources"]:
+            for entry in resource["config_entries"]:
+                if entry["config_names"] == "max.message.bytes" and entry["config_value"]:
+                    limits[resource["resource_name"]] = int(entry["config_value"])
+    return limits
 
 
 async def _create(

@@ -79,16 +79,28 @@ def specs(settings: Settings) -> list[TopicSpec]:
     ]
 
 
-def problems(wanted: list[TopicSpec], actual: Mapping[str, int]) -> list[str]:
-    """What is wrong with the topics as they exist (`actual`: name -> partition count)."""
+def problems(
+    wanted: list[TopicSpec], actual: Mapping[str, int], limits: Mapping[str, int] | None = None
+) -> list[str]:
+    """What is wrong with the topics as they exist (`actual`: name -> partition count; `limits`:
+    name -> `max.message.bytes`). Every topic the worker writes must take its largest record:
+    a page that fitted the by-url topic must fit the outputs it becomes, or a decision would
+    wait for a record that can never be written."""
     found = []
     for spec in wanted:
         count = actual.get(spec.name)
         if count is None:
             found.append(f"topic {spec.name} ({spec.role}) does not exist")
-        elif spec.copartitioned and count != spec.partitions:
+            continue
+        if spec.copartitioned and count != spec.partitions:
             found.append(
                 f"topic {spec.name} ({spec.role}) has {count} partitions, INGEST_PARTITIONS is "
                 f"{spec.partitions}"
+            )
+        limit, needed = (limits or {}).get(spec.name), int(spec.config["max.message.bytes"])
+        if spec.role != "input" and limit is not None and limit < needed:
+            found.append(
+                f"topic {spec.name} ({spec.role}) takes records up to {limit} bytes, "
+                f"INGEST_MAX_MESSAGE_BYTES is {needed}: raise its max.message.bytes"
             )
     return found

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.fixtures.synthetic import article_html
 from tests.integration.harness import REPO, Collector, Names, Workers, create_topics, wait_for_group
@@ -89,6 +89,25 @@ async def test_an_internal_topic_with_another_partition_count_is_refused_at_star
     worker = workers.start(4)
     assert worker.process.wait(120) == 2
     assert f"topic {names.app_id}-url-state-changelog (changelog) has 8 partitions" in worker.log()
+
+
+async def test_an_output_topic_smaller_than_the_largest_record_is_refused_at_start(
+    broker: Any, names: Names, workers: Any
+) -> None:
+    """Made by hand with the broker's default limit: a decided article over 1 MiB could never be
+    written, so the worker names the topic and stops before deciding anything."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(names.articles, 4, 1, topic_configs={"max.message.bytes": "1048588"})])
+    finally:
+        await admin.close()
+    worker = workers.start(4)
+    assert worker.process.wait(120) == 2
+    assert worker.log().strip().splitlines()[-1] == (
+        f"ingest-worker run: topics: topic {names.articles} (output) takes records up to 1048588 bytes, "
+        f"INGEST_MAX_MESSAGE_BYTES is {10 * 1024 * 1024}: raise its max.message.bytes"
+    )
 
 
 async def test_a_deleted_internal_topic_makes_healthz_report_a_stall_naming_it(

@@ -34,3 +34,18 @@ def test_problems_name_missing_topics_and_wrong_partition_counts_of_copartitione
         "topic pages.raw (input) has 8 partitions, INGEST_PARTITIONS is 4",
         "topic news-url-state-changelog (changelog) does not exist",
     ]
+
+
+def test_a_topic_the_worker_writes_must_take_its_largest_record() -> None:
+    """An output created with the broker's default 1 MiB under 10 MiB pages: named at start, not
+    found when a decided article cannot be written. The input's own limit is the producers'."""
+    settings = Settings(app_id="news", partitions=4, max_message_bytes=10_485_760)
+    actual = {spec.name: 4 for spec in specs(settings)}
+    limits = {spec.name: 10_485_760 for spec in specs(settings)}
+    assert problems(specs(settings), actual, limits) == []
+    limits.update({"articles": 1_048_588, "pages.raw": 1_048_588})
+    del limits["news-pages.by-url"]  # not readable (no DescribeConfigs permission): not judged
+    assert problems(specs(settings), actual, limits) == [
+        "topic articles (output) takes records up to 1048588 bytes, INGEST_MAX_MESSAGE_BYTES is "
+        "10485760: raise its max.message.bytes"
+    ]

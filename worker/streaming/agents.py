@@ -498,9 +498,11 @@ class Output:
         """A dedup stage's outcome: its records, then, once they are acknowledged, the messages
         that make other pages depend on them; the event is settled once all are in.
 
-        Raises if anything is refused (a record too large included: the page fitted the by-url
-        topic, so the output topics are set up smaller) or not acknowledged in time; the caller
-        exits, and the replay sends the stored decision again.
+        Raises if anything is refused or not acknowledged in time; the caller exits, and the
+        replay sends the stored decision again. (A record too large cannot be replaced by a
+        rejection here, since its decision is stored: the page fitted the by-url topic, which
+        carries more than any record it becomes, and the start-up check refuses output topics
+        that take less.)
         """
         for batch in (outcome.sends, outcome.after):
             deadline = time.monotonic() + self.settings.send_timeout_s
