@@ -5,6 +5,7 @@ lacks), and decides as if it had never stopped."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from typing import Any
 
@@ -84,3 +85,34 @@ async def test_a_killed_worker_restores_its_tables_from_its_volume(
                  fetched_at="2026-11-03T08:00:00Z")  # fmt: skip
     s.check(await s.outputs(collector))
     assert "url-state" in " ".join(p.name for p in (volume / names.app_id).rglob("*.db"))
+
+
+def generations(log: str) -> list[int]:
+    """The group generations the worker joined, in order (aiokafka logs each join)."""
+    return [int(g) for g in re.findall(r"Joined group '[^']+' \(generation (\d+)\)", log)]
+
+
+async def test_a_static_member_killed_and_restarted_keeps_its_partitions_without_a_rebalance(
+    broker: Any, names: Names, workers: Any, collector: Collector, tmp_path: Any
+) -> None:
+    """With INGEST_GROUP_INSTANCE_ID (the pod name), a worker back within the session timeout
+    rejoins the generation it left: the group does not rebalance, and it goes on deciding."""
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], PARTITIONS)
+    volume, member = tmp_path / "volume", {"INGEST_GROUP_INSTANCE_ID": "ingest-worker-0"}
+    first = workers.start(PARTITIONS, data_dir=volume, INGEST_SESSION_TIMEOUT_S="30", **member)
+    await ready(first)
+    s = Scenario(broker, names)
+    await s.page("https://publisher.example.com/static", html("Static", paragraphs(7)), "v1", revision=1,
+                 fetched_at="2026-11-01T08:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
+    [joined] = generations(first.log())
+    first.kill()
+    # As a pod of the StatefulSet: the same name, volume and web address (faust keeps the
+    # worker's web URL in its assignment and refuses one handed back under another).
+    member["INGEST_WEB_PORT"] = str(first.web_port)
+    second = workers.start(PARTITIONS, data_dir=volume, INGEST_SESSION_TIMEOUT_S="30", **member)
+    await ready(second)
+    assert generations(second.log()) == [joined], second.log()[-3000:]
+    await s.page("https://publisher.example.com/static", html("Static", paragraphs(7)), "again",
+                 dup=("url", "v1"), fetched_at="2026-11-02T08:00:00Z")  # fmt: skip
+    s.check(await s.outputs(collector))
