@@ -279,8 +279,7 @@ def url_step(
         queries = band_queries(page, partitions)
         return Scatter(state, Pending(page, sorted(queries), since=now), queries)
     if undecided:
-        waiting = state.waiting if key in state.waiting else [*state.waiting, key]
-        return Queued(replace(state, waiting=waiting), Pending(page, [], since=now))
+        return Queued(_waiting(state, key), Pending(page, [], since=now))
     return _advance(state, page, now, partitions)
 
 
@@ -340,10 +339,13 @@ def _advance(
     if page.shingles < MIN_SHINGLES or page.article is not None:
         return _publish(state, page, now)  # (sent on to an id without a revision: its first)
     queries = band_queries(page, partitions)
-    key = origin_key(page.page.origin)
-    waiting = state.waiting if key in state.waiting else [*state.waiting, key]
     pending = Pending(page, sorted(queries), since=now)
-    return Scatter(replace(state, waiting=waiting), pending, queries)
+    return Scatter(_waiting(state, origin_key(page.page.origin)), pending, queries)
+
+
+def _waiting(state: UrlState, key: str) -> UrlState:
+    """The state with this page in `waiting`, at the end unless it is there already."""
+    return state if key in state.waiting else replace(state, waiting=[*state.waiting, key])
 
 
 def _against_current(state: UrlState, page: Sketched, now: str, partitions: int) -> Decided:

@@ -60,6 +60,15 @@ class Pipeline:
             if outcome.done is not None:
                 outcome.done()
 
+    def crash_on_last_answer(self) -> Send:
+        """Deliver the queued answers but the last; that one is decided and stored, then the
+        process dies before its outputs are in. Returns it, to be read again after a restart."""
+        *answers, last = self.queue
+        for answer in answers:
+            self.deliver(answer)
+        self.deliver(last, delivered=False)
+        return last
+
     def drain(self, *topics: str) -> None:
         """Deliver every message of these topics, in queue order, including what they send."""
         while any(s.topic in topics for s in self.queue):
@@ -156,10 +165,7 @@ def test_a_page_decided_behind_another_is_delivered_again_after_a_crash() -> Non
     flow.intake(first)
     flow.intake(refetch)
     flow.drain("by_url", "by_band")
-    *replies, last = flow.queue
-    for reply in replies:
-        flow.deliver(reply)
-    flow.deliver(last, delivered=False)  # both decided and stored, then the process died
+    last = flow.crash_on_last_answer()  # both decided and stored, then the process died
     assert flow.outputs == [] and flow.tables.urls[first.page.id]["waiting"]
     flow.send([last])  # the answer is read again after the restart
     flow.run()
@@ -208,10 +214,7 @@ def test_a_page_arriving_while_a_queued_one_is_sent_on_is_sent_on_too() -> None:
     flow.intake(original)
     flow.intake(update)
     flow.drain("by_url", "by_band")
-    *replies, last = flow.queue
-    for reply in replies:
-        flow.deliver(reply)
-    flow.deliver(last, delivered=False)  # original decided, update sent on, then the process died
+    last = flow.crash_on_last_answer()  # original decided, update sent on, then the process died
     flow.intake(refetch)
     flow.deliver(flow.queue[-1])
     assert [s.key for s in flow.queue] == [copy.page.id.encode()], "the re-fetch is sent on"
