@@ -46,6 +46,12 @@ DEDUP_RELEASED = Counter(
     "Waits answered without their undecided near-copy after INGEST_DEDUP_WAIT_S",
     registry=REGISTRY,
 )
+DEDUP_EXPIRED = Counter(
+    "ingest_dedup_expired_entries",
+    "Dedup table entries out of INGEST_DEDUP_WINDOW_S, deleted or shrunk to a marker",
+    ["table", "action"],
+    registry=REGISTRY,
+)
 TIMEOUTS_RECYCLED = Counter(
     "ingest_extractor_recycled", "Extraction child processes killed and replaced", registry=REGISTRY
 )

@@ -77,6 +77,9 @@ class Settings:
     dedup_wait_s: float = 600.0
     """Longest a page waits at a band partition for an undecided near-copy before it is
     answered without it (see `core.dedup`)."""
+    dedup_window_s: float = 30 * 86400.0
+    """How long (in fetch time) a page's dedup state lasts after its URL's latest page: older
+    state is no candidate and is deleted, locally and in the changelogs (0: never)."""
     log_level: str = "info"
 
     @property
@@ -210,5 +213,6 @@ ENV: dict[str, str] = {
     "INGEST_TOPICS_CREATE": "topics_create",
     "INGEST_SHUTDOWN_GRACE_S": "shutdown_grace_s",
     "INGEST_DEDUP_WAIT_S": "dedup_wait_s",
+    "INGEST_DEDUP_WINDOW_S": "dedup_window_s",
     "INGEST_LOG_LEVEL": "log_level",
 }

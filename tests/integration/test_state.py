@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from pathlib import Path
 from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rocksdict import AccessType, Rdict
 
 from tests.integration.harness import Collector, Names, WorkerProcess, create_topics, wait_for_group
 from tests.integration.scenario import Scenario
@@ -116,3 +121,104 @@ async def test_a_static_member_killed_and_restarted_keeps_its_partitions_without
     await s.page("https://publisher.example.com/static", html("Static", paragraphs(7)), "again",
                  dup=("url", "v1"), fetched_at="2026-11-02T08:00:00Z")  # fmt: skip
     s.check(await s.outputs(collector))
+
+
+T0, T2 = "2026-11-01T08:00:00Z", "2026-11-01T10:00:00Z"
+"""Fetch times two hours apart, for a window of one hour."""
+
+
+async def changelog(bootstrap: str, topic: str) -> dict[bytes, bytes | None]:
+    """The latest value of every key of a changelog topic (None: a tombstone)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends, latest = await consumer.end_offsets(parts), {}
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                latest.update((r.key, r.value) for r in batch)
+        return latest
+    finally:
+        await consumer.stop()
+
+
+def local(volume: Path, table: str) -> dict[str, Any]:
+    """Every entry of a table in a stopped worker's RocksDB files (all partitions)."""
+    entries: dict[str, Any] = {}
+    for path in (volume).rglob(f"{table}-*.db"):
+        db = Rdict(str(path), access_type=AccessType.read_only())
+        try:
+            entries.update((orjson.loads(k), orjson.loads(v)) for k, v in db.items() if not k.startswith(b"__faust"))
+        finally:
+            db.close()
+    return entries
+
+
+def check_expired(urls: dict[str, Any], members: dict[str, Any], lists: dict[str, Any], old: set[str]) -> None:
+    """Nothing fetched at T0 is left but the markers of the ids that only had T0 pages."""
+    assert members and all(m["fetched_at"] >= "2026-11-01T09:00" for m in members.values()), members
+    listed = {name for names in lists.values() for name in names}
+    assert listed and {key.split(":", 1)[1] for key in members} >= listed
+    for id_ in old:
+        state = urls[id_]
+        assert state["current"]["signature"] == "" and not state["decisions"], state
+
+
+async def test_state_out_of_the_window_is_deleted_locally_in_the_changelog_and_after_recovery(
+    broker: Any, names: Names, workers: Any, collector: Collector, tmp_path: Any
+) -> None:
+    """With a one-hour window, pages fetched two hours after a first batch: the first batch's
+    band entries are deleted (tombstones in the changelog), its URLs keep only a marker of their
+    last revision, which the URL seen again continues; a worker recovering from the changelog
+    on a fresh volume brings none of it back and decides the same way."""
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], PARTITIONS)
+    window = {"INGEST_DEDUP_WINDOW_S": "3600"}
+    first_volume, second_volume = tmp_path / "first", tmp_path / "second"
+    first = workers.start(PARTITIONS, data_dir=first_volume, **window)
+    await ready(first)
+    s = Scenario(broker, names)
+    stories = {n: paragraphs(30 + n) for n in range(6)}
+    for n, text in stories.items():
+        await s.page(f"https://publisher.example.com/{n}", html(f"Story {n}", text), f"v{n}", revision=1,
+                     fetched_at=T0)  # fmt: skip
+    s.check(await s.outputs(collector))
+    # Two hours later: the same text again is a duplicate of the marker's revision, a new text
+    # its next revision, and a copy of an expired story is an article of its own (its original
+    # is out of the window). Fresh stories move every partition's clock and sweep.
+    await s.page("https://publisher.example.com/0", html("Story 0", stories[0]), "again 0",
+                 dup=("url", "v0"), fetched_at=T2)  # fmt: skip
+    await s.page("https://publisher.example.com/1", html("Story 1", paragraphs(90)), "v1 update", revision=2,
+                 fetched_at=T2)  # fmt: skip
+    await s.page("https://copies.example.net/2", html("Copy", stories[2]), "copy 2", revision=1, fetched_at=T2)
+    for n in range(20):
+        await s.page(f"https://fresh.example.org/{n}", html(f"Fresh {n}", paragraphs(60 + n)), f"f{n}",
+                     revision=1, fetched_at=T2)  # fmt: skip
+    s.check(await s.outputs(collector))
+    assert first.stop() == 0
+
+    old = {s.extracted[f"v{n}"].id for n in (2, 3, 4, 5)}
+    tables = {t: local(first_volume, t) for t in ("url-state", "band-members", "band-lists")}
+    check_expired(tables["url-state"], tables["band-members"], tables["band-lists"], old)
+    # In the changelogs: the members of T0 are tombstones, their ids' latest value a marker.
+    logged = {t: await changelog(broker.bootstrap, f"{names.app_id}-{t}-changelog")
+              for t in ("url-state", "band-members", "band-lists")}  # fmt: skip
+    tombstones = [k for k, v in logged["band-members"].items() if v is None]
+    assert len(tombstones) >= len(stories) * 2, logged["band-members"]  # each in >= 2 partitions
+    live = {t: {orjson.loads(k): orjson.loads(v) for k, v in entries.items() if v is not None}
+            for t, entries in logged.items()}  # fmt: skip
+    check_expired(live["url-state"], live["band-members"], live["band-lists"], old)
+
+    # A worker on a fresh volume recovers from the changelogs: nothing expired comes back,
+    # and the markers still decide.
+    second = workers.start(PARTITIONS, data_dir=second_volume, **window)
+    await ready(second)
+    await s.page("https://publisher.example.com/3", html("Story 3", stories[3]), "again 3",
+                 dup=("url", "v3"), fetched_at=T2)  # fmt: skip
+    await s.page("https://publisher.example.com/4", html("Story 4", paragraphs(91)), "v4 update", revision=2,
+                 fetched_at=T2)  # fmt: skip
+    s.check(await s.outputs(collector))
+    assert second.stop() == 0
+    restored = {t: local(second_volume, t) for t in ("url-state", "band-members", "band-lists")}
+    check_expired(restored["url-state"], restored["band-members"], restored["band-lists"], old - {s.extracted["v3"].id, s.extracted["v4"].id})

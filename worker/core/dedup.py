@@ -26,15 +26,23 @@ both copies are published; none is dropped).
 
 Every decision is stored under the raw message's coordinates, so a replayed message gets
 exactly the decision it got the first time (kind, revision, target, processed_at).
+
+State expires by event time: a page compares with the state of pages fetched within the window
+before it (`horizon`). A member fetched before the horizon is no candidate; an id whose pages
+are all older is reduced to a marker (`expire`): its last revision's number, text hash and fetch
+time, so that its URL seen again continues the article's revisions (the same text is a `url`
+duplicate, another text the next revision) instead of restarting at 1.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from worker.core import minhash
+from worker.core.envelope import iso_utc
 from worker.core.minhash import Sketch
 from worker.records import SCHEMA_VERSION, Article, Duplicate, Extracted, Sketched, Source
 
@@ -52,6 +60,9 @@ TEASER_SHARE = 0.4
 when its shingles are nearly all in the other (repetitive texts have few distinct shingles)."""
 MAX_BAND_MEMBERS = 200
 """Members remembered per band key: a key shared by more pages than this says nothing."""
+MAX_DECISIONS = 256
+"""Decisions kept per article id, the latest: a replay re-delivers far fewer messages of one id
+(an older one replayed is decided again, against the id's current state)."""
 
 
 def origin_key(origin: Source) -> str:
@@ -62,6 +73,15 @@ def origin_key(origin: Source) -> str:
 def band_partition(key: str, partitions: int) -> int:
     """The partition that owns a band key."""
     return int(key, 16) % partitions
+
+
+def horizon(fetched_at: str, now: str, window_s: float) -> str:
+    """The oldest fetch time inside the window of a page fetched at `fetched_at` (a fetch time
+    after `now` counts as now, so a page from the future expires nothing); "" without expiry."""
+    if window_s <= 0 or not fetched_at:
+        return ""
+    latest = datetime.fromisoformat(min(fetched_at, now))
+    return iso_utc(latest - timedelta(seconds=window_s))
 
 
 # --- state ------------------------------------------------------------------------------------
@@ -87,6 +107,7 @@ class Revision:
     revision: int
     content_hash: str
     signature: str
+    """Empty in an expired id's marker: only the text's hash is known."""
     shingles: int
     fetched_at: str
 
@@ -114,10 +135,17 @@ class UrlState:
     arrival order, until their records are delivered (`delivered`). The first undecided one
     is asking the bands; the undecided ones after it wait for its decision, so one URL's
     pages are decided in order."""
+    seen: str = ""
+    """The latest fetch time of a page decided for this id: when its state expires."""
 
     @property
     def undecided(self) -> list[str]:
         return [k for k in self.waiting if k not in self.decisions]
+
+    @property
+    def marker(self) -> bool:
+        """True for what an expired id keeps: its last revision, without its text's sketch."""
+        return self.current is not None and not self.current.signature
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> UrlState:
@@ -130,7 +158,20 @@ class UrlState:
             waiting=list(data.get("waiting", [])),
             follows=data.get("follows"),
             sources={k: Revision(**r) for k, r in data.get("sources", {}).items()},
+            seen=data.get("seen") or (current or {}).get("fetched_at", ""),
         )
+
+
+def expire(state: UrlState, horizon: str) -> UrlState | None:
+    """What an id keeps once its pages are all fetched before `horizon`: a marker of its last
+    revision, or nothing (`UrlState()`) if it never published one. None: nothing to expire (in
+    the window, an undecided page, a marker already, or no expiry)."""
+    if not horizon or state.waiting or state.seen >= horizon or state.marker:
+        return None
+    if state.current is None:
+        return UrlState()
+    kept = replace(state.current, signature="", shingles=0)
+    return UrlState(current=kept, seen=state.seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +185,8 @@ class Member:
     words: int
     root: str | None
     """The published article it belongs to, once decided (its own id if published)."""
+    fetched_at: str = ""
+    """No candidate for a page fetched a window after it; deleted once out of every window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +219,7 @@ class BandQuery:
     words: int
     root: str | None = None
     """Set for a published revision: it is indexed, nobody waits for an answer."""
+    fetched_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,11 +398,14 @@ def _against_current(state: UrlState, page: Sketched, now: str, partitions: int)
     current = state.current
     assert current is not None
     base = state.sources.get(page.page.id, current)
-    new, old = _sketch(page), base.sketch
     exact = page.page.content_hash == base.content_hash
-    similarity = _similarity(exact, new, old)
     stale = page.page.fetched_at < base.fetched_at
-    change = max(minhash.new_share(new, old), minhash.new_share(old, new))
+    if state.marker:  # the id expired: only its last text's hash is known
+        similarity, change = (1.0, 0.0) if exact else (0.0, 1.0)
+    else:
+        new, old = _sketch(page), base.sketch
+        similarity = _similarity(exact, new, old)
+        change = max(minhash.new_share(new, old), minhash.new_share(old, new))
     if stale or similarity == 1.0 or change < REVISION_CHANGE:
         of = deciding_id(page)  # the URL's article, its own or the one it follows
         decision = Decision("url", now, duplicate_of=of, similarity=similarity, stale=stale)
@@ -411,8 +458,16 @@ def _replayed(page: Sketched, decision: Decision, partitions: int) -> Decided:
 
 
 def _remember(state: UrlState, page: Sketched, decision: Decision) -> Decided:
+    """Store a decision (the latest MAX_DECISIONS are kept, and those of undecided pages)."""
     decisions = {**state.decisions, origin_key(page.page.origin): decision}
-    return Decided(replace(state, decisions=decisions), record(page.page, decision, page.article))
+    if len(decisions) > MAX_DECISIONS:
+        waiting = set(state.waiting)
+        older = [k for k in decisions if k not in waiting][: len(decisions) - MAX_DECISIONS]
+        for key in older:
+            del decisions[key]
+    seen = max(state.seen, page.page.fetched_at)
+    kept = replace(state, decisions=decisions, seen=seen)
+    return Decided(kept, record(page.page, decision, page.article))
 
 
 def band_queries(page: Sketched, partitions: int, root: str | None = None) -> dict[int, BandQuery]:
@@ -424,7 +479,15 @@ def band_queries(page: Sketched, partitions: int, root: str | None = None) -> di
     member = origin_key(p.origin)
     return {
         part: BandQuery(
-            member, bands, p.id, p.content_hash, page.signature, page.shingles, p.word_count, root
+            member,
+            bands,
+            p.id,
+            p.content_hash,
+            page.signature,
+            page.shingles,
+            p.word_count,
+            root,
+            p.fetched_at,
         )
         for part, bands in grouped.items()
     }
@@ -452,12 +515,23 @@ def band_step(
     member_of: Callable[[str], Member | None],
     query: BandQuery,
     release: bool = False,
+    horizon: str = "",
 ) -> BandStep:
-    """Stage 2: index a page under its band keys and find the members that came before it.
+    """Stage 2: index a page under its band keys and find the members that came before it
+    (members fetched before `horizon` are out of its window: forgotten, and dropped from the
+    lists it is added to).
 
     Idempotent: a query seen before gets the same candidates and changes nothing. With
     `release`, undecided predecessors are left out of the answer instead of awaited.
     """
+    alive: dict[str, Member | None] = {}
+
+    def live(name: str) -> Member | None:
+        if name not in alive:
+            m = member_of(name)
+            alive[name] = m if m is not None and m.fetched_at >= horizon else None
+        return alive[name]
+
     updates: dict[str, list[str]] = {}
     earlier: dict[str, list[int]] = {}
     for index, key in query.bands:
@@ -465,21 +539,24 @@ def band_step(
         if query.member in listed:
             before = listed[: listed.index(query.member)]
         else:
-            before = listed
-            if len(listed) < MAX_BAND_MEMBERS:
-                updates[key] = [*listed, query.member]
+            kept = [name for name in listed if live(name) is not None]
+            before = kept
+            if len(kept) < MAX_BAND_MEMBERS:
+                updates[key] = [*kept, query.member]
+            elif kept != listed:
+                updates[key] = kept
         for member in before:
             earlier.setdefault(member, []).append(index)
     candidates = [
         Candidate(name, bands, m.id, m.content_hash, m.signature, m.shingles, m.words, m.root)
         for name, bands in earlier.items()
-        if (m := member_of(name)) is not None
+        if (m := live(name)) is not None
     ]
     known = member_of(query.member)
     new = None
     if known is None:
         q = query
-        new = Member(q.id, q.content_hash, q.signature, q.shingles, q.words, q.root)
+        new = Member(q.id, q.content_hash, q.signature, q.shingles, q.words, q.root, q.fetched_at)
     elif query.root is not None and known.root != query.root:
         new = replace(known, root=query.root)
     awaits = _undecided_predecessors(query, candidates)

@@ -43,6 +43,7 @@ from worker.records import Article, Sketched, Source
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
 from worker.streaming import exits
+from worker.streaming.expiry import DELETE, KEEP, Sweeper
 from worker.streaming.offsets import SettlingConsumer
 from worker.streaming.tables import Tables
 from worker.streaming.topics import Topics
@@ -75,12 +76,17 @@ class Outcome:
     """Band messages that make other pages depend on the decisions in `sends` (an index of a
     published text, a settle naming its article): never out before the records are."""
     done: Callable[[], None] | None = None
+    fetched_at: str | None = None
+    """The fetch time of the page the event is about: its partition's clock for expiry."""
 
 
 class Stage(Protocol):
-    """A dedup stage: decides one event against its tables (synchronously, on the loop)."""
+    """A dedup stage: decides one event against its tables (synchronously, on the loop), and
+    names the tables it expires (in the partitions of its events)."""
 
     def handle(self, event: EventT) -> Outcome: ...
+
+    def sweepers(self) -> list[Sweeper]: ...
 
 
 def register(
@@ -153,7 +159,9 @@ def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tu
 
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
-    """Run a dedup stage one event at a time, in order."""
+    """Run a dedup stage one event at a time, in order; each event also expires a few entries
+    of its partition."""
+    sweepers = stage.sweepers()
     async for event in stream.events():
         if not output.unsettled([event]):
             continue
@@ -164,6 +172,11 @@ async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> No
             exits.output_failed(exc)
         if outcome.done is not None:
             outcome.done()
+        try:
+            for sweeper in sweepers:
+                sweeper.step(event.message.partition, outcome.fetched_at, _now())
+        except Exception:  # a sweep never fails a page: its entries are looked at again later
+            log.exception("expiry sweep failed in partition %s", event.message.partition)
 
 
 def _guarded(stage: Stage, event: EventT, output: Output) -> Outcome:
@@ -220,26 +233,41 @@ class UrlStage:
         self.topics = topics
         self.tables = tables
         self.partitions = settings.partitions
+        self.window_s = settings.dedup_window_s
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
         """Decide now, or store the page as pending: asking the bands, or queued behind an
         undecided page of the same id."""
-        page = codec.sketched(event.value)
+        page, now = codec.sketched(event.value), _now()
+        fetched_at = page.page.fetched_at
         article_id = dedup.deciding_id(page)
         state = codec.url_state(self.tables.urls.get(article_id))
-        step = dedup.url_step(state, page, _now(), self.partitions)
+        expired = dedup.expire(state, dedup.horizon(fetched_at, now, self.window_s))
+        step = dedup.url_step(expired or state, page, now, self.partitions)
         if isinstance(step, dedup.Forward):
-            return Outcome([_forward(self.topics, step)])
+            return Outcome([_forward(self.topics, step)], fetched_at=fetched_at)
         if isinstance(step, dedup.Decided):
-            return Outcome(*_apply(step, page, self.tables, self.topics))
+            return Outcome(*_apply(step, page, self.tables, self.topics), fetched_at=fetched_at)
         key = dedup.origin_key(page.page.origin)
         if self.tables.pending.get(key) is None:  # a replay keeps the answers it has
             self.tables.pending[key] = codec.plain(step.pending)
         self.tables.urls[article_id] = codec.plain(step.state)
         if isinstance(step, dedup.Queued):
-            return Outcome()
-        return Outcome(_band_sends(self.topics, step.queries))
+            return Outcome(fetched_at=fetched_at)
+        return Outcome(_band_sends(self.topics, step.queries), fetched_at=fetched_at)
+
+    def sweepers(self) -> list[Sweeper]:
+        """`url-state` (shared with the gather stage, co-partitioned: swept here only)."""
+        return [Sweeper(self.tables.urls, _expire_url_state, self.window_s)]
+
+
+def _expire_url_state(part: int, key: str, stored: Any, horizon: str) -> Any:
+    """An id out of the window: its marker, or deleted if it never published."""
+    kept = dedup.expire(codec.url_state(stored), horizon)
+    if kept is None:
+        return KEEP
+    return DELETE if kept == dedup.UrlState() else codec.plain(kept)
 
 
 class BandStage:
@@ -253,6 +281,7 @@ class BandStage:
         self.topics = topics
         self.tables = tables
         self.wait_s = settings.dedup_wait_s
+        self.window_s = settings.dedup_window_s
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
@@ -270,8 +299,28 @@ class BandStage:
             return Outcome(self._resume(part, message.member, release=True))
         if message.root is not None:  # a published page indexed: nobody waits for an answer,
             self._step(part, message, release=False)  # but pages may wait for it (replayed)
-            return Outcome(self._resume(part, message.member, release=False))
-        return Outcome(self._answer(part, message, time.time(), release=False))
+            sends = self._resume(part, message.member, release=False)
+            return Outcome(sends, fetched_at=message.fetched_at)
+        sends = self._answer(part, message, time.time(), release=False)
+        return Outcome(sends, fetched_at=message.fetched_at)
+
+    def sweepers(self) -> list[Sweeper]:
+        """`band-members` and `band-lists` (waits are released by the timer, not expired)."""
+        return [
+            Sweeper(self.tables.members, _expire_member, self.window_s),
+            Sweeper(self.tables.bands, self._expire_list, self.window_s),
+        ]
+
+    def _expire_list(self, part: int, key: str, listed: list[str], horizon: str) -> Any:
+        """A band list without its members out of the window (deleted once none is left)."""
+        kept = [name for name in listed if self._alive(part, name, horizon)]
+        if not kept:
+            return DELETE
+        return KEEP if len(kept) == len(listed) else kept
+
+    def _alive(self, part: int, name: str, horizon: str) -> bool:
+        stored = self.tables.members.get(_in(part, name))
+        return stored is not None and stored.get("fetched_at", "") >= horizon
 
     def overdue(self, partitions: set[int]) -> list[Send]:
         """Releases for the waits older than the limit in these (this process's) partitions;
@@ -329,12 +378,18 @@ class BandStage:
         def member_of(member: str) -> dedup.Member | None:
             return codec.member(self.tables.members.get(_in(part, member)))
 
-        step = dedup.band_step(lists, member_of, query, release)
+        horizon = dedup.horizon(query.fetched_at, _now(), self.window_s)
+        step = dedup.band_step(lists, member_of, query, release, horizon)
         for key, listed in step.lists.items():
             self.tables.bands[key] = listed
         if step.member is not None:
             self.tables.members[_in(part, query.member)] = codec.plain(step.member)
         return step
+
+
+def _expire_member(part: int, key: str, stored: dict[str, Any], horizon: str) -> Any:
+    """A member out of the window is deleted (a list naming it drops it when next written)."""
+    return DELETE if stored.get("fetched_at", "") < horizon else KEEP
 
 
 def _in(part: int, member: str) -> str:
@@ -387,6 +442,10 @@ class GatherStage:
                 decided.append(key)
         done = functools.partial(self._forget, dedup.deciding_id(page), decided)
         return Outcome(sends, after, done)
+
+    def sweepers(self) -> list[Sweeper]:
+        """None: its tables are the url stage's (`url-state`) or transient (`pending`)."""
+        return []
 
     def _pending(self, key: str) -> dedup.Pending | None:
         stored = self.tables.pending.get(key)

@@ -168,7 +168,9 @@ def test_a_band_answers_with_the_members_that_came_first_and_remembers_the_order
 def test_a_band_key_stops_taking_members_when_full() -> None:
     key = "00" * 8
     lists = {key: [f"m{i}" for i in range(dedup.MAX_BAND_MEMBERS)]}
-    step = dedup.band_step(lists, lambda _: None, query(page(A, story(1), 0), [(0, key)]))
+    member = Member("id", "h", "sig", 3, 40, "id", "2025-05-01T00:00:00.000Z")
+    known = {name: member for name in lists[key]}
+    step = dedup.band_step(lists, known.get, query(page(A, story(1), 0), [(0, key)]))
     assert step.lists == {}
 
 
@@ -363,3 +365,70 @@ def test_a_publisher_whose_copy_came_first_follows_that_article() -> None:
     assert first[2].url == A, "the revision is the publisher's page, under the article's id"
     again = [engine.add(p, LATER) for p in reversed(pages)][::-1]
     assert again == first
+
+
+# --- expiry by event time -----------------------------------------------------------------------
+
+HOUR = 3600.0
+T0, T2 = "2025-05-01T10:00:00.000Z", "2025-05-01T12:00:00.000Z"
+
+
+def test_the_horizon_is_the_window_before_the_fetch_never_after_now() -> None:
+    assert dedup.horizon(T2, LATER, HOUR) == "2025-05-01T11:00:00.000Z"
+    assert dedup.horizon("2099-01-01T00:00:00.000Z", T2, HOUR) == "2025-05-01T11:00:00.000Z"
+    assert dedup.horizon(T2, LATER, 0) == "" and dedup.horizon("", LATER, HOUR) == ""
+
+
+def test_an_expired_url_keeps_its_last_revision_and_continues_it() -> None:
+    engine = InProcess()
+    decide(engine, page(A, story(1), 0, T0))
+    decide(engine, page(A, story(2), 1, "2025-05-01T10:30:00.000Z"))
+    state = engine.urls[article_id(A)]
+    assert dedup.expire(state, dedup.horizon(T0, LATER, HOUR)) is None  # inside the window
+    marker = dedup.expire(state, dedup.horizon(T2, LATER, HOUR))
+    assert marker is not None and marker.marker and not marker.decisions
+    assert marker.current is not None and marker.current.revision == 2 and marker.seen == state.seen
+    assert dedup.expire(marker, dedup.horizon(LATER, LATER, HOUR)) is None  # a marker stays
+
+    def at(p: Sketched) -> tuple[str, ...]:
+        step = dedup.url_step(marker, p, LATER, 4)
+        assert isinstance(step, Decided)
+        r = step.record
+        return (r.kind, r.duplicate_of, str(r.stale)) if isinstance(r, Duplicate) else ("article", str(r.revision))
+
+    assert at(page(A, story(2), 5, T2)) == ("url", article_id(A), "False")  # same text again
+    assert at(page(A, story(3), 6, T2)) == ("article", "3")  # a new text: the next revision
+    assert at(page(A, story(3), 7, T0)) == ("url", article_id(A), "True")  # older than revision 2
+
+
+def test_an_expired_id_without_an_article_is_deleted_and_one_waiting_is_kept() -> None:
+    horizon = dedup.horizon(T2, LATER, HOUR)
+    follower = UrlState(follows="other", seen=T0, decisions={"k": dedup.Decision("near", T0, duplicate_of="other")})
+    assert dedup.expire(follower, horizon) == UrlState()
+    assert dedup.expire(replace(follower, waiting=["k2"]), horizon) is None
+
+
+def test_members_out_of_the_window_are_no_candidates_and_leave_the_lists() -> None:
+    old, new = page(A, story(1), 0, T0), page(B, story(1), 1, T2)
+    lists: dict[str, list[str]] = {}
+    members: dict[str, Member] = {}
+    bands = [(i, k) for i, k in enumerate(minhash.band_keys(dedup._sketch(old)))][:3]
+    first = dedup.band_step(lists, members.get, query(old, bands))
+    assert first.member is not None
+    lists.update(first.lists)
+    members["pages.raw:0:0"] = replace(first.member, root=article_id(A))
+    inside = dedup.band_step(lists, members.get, query(new, bands), horizon=dedup.horizon(T0, LATER, HOUR))
+    assert [c.member for c in inside.candidates] == ["pages.raw:0:0"]
+    after = dedup.band_step(lists, members.get, query(new, bands), horizon=dedup.horizon(T2, LATER, HOUR))
+    assert after.candidates == [] and after.awaits == []
+    assert all(listed == ["pages.raw:0:1"] for listed in after.lists.values())
+    assert after.member is not None and after.member.fetched_at == T2
+
+
+def test_an_id_keeps_its_latest_decisions_only() -> None:
+    engine = InProcess()
+    for offset in range(dedup.MAX_DECISIONS + 10):
+        decide(engine, page(A, story(1), offset))
+    decisions = engine.urls[article_id(A)].decisions
+    assert len(decisions) == dedup.MAX_DECISIONS
+    assert "pages.raw:0:0" not in decisions and f"pages.raw:0:{dedup.MAX_DECISIONS + 9}" in decisions

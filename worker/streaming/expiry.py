@@ -1,0 +1,82 @@
+"""Expiry of the dedup tables by event time, a few entries per event.
+
+faust writes a table's changelog to the partition of the event being handled, so entries can
+only be deleted inside an event of their partition: each event of a dedup stage also looks at
+the next `PER_EVENT` entries of that partition's RocksDB database (a cursor that wraps around)
+and deletes or shrinks those out of the window. A deletion is a changelog tombstone, so a
+recovery never brings an expired entry back. The clock is the partition's event time: the
+latest fetch time seen in its events (never later than now), minus `INGEST_DEDUP_WINDOW_S`.
+
+With `memory://` tables (the demo) nothing is swept: faust's memory store does not say which
+partition a key belongs to. Decisions do not depend on the sweep: a stage ignores expired
+state it reads (`core.dedup.horizon`); the sweep only gives the space back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import islice
+from typing import Any
+
+from faust.stores.rocksdb import Store as RocksDBStore
+
+from worker import metrics
+from worker.core import dedup
+from worker.streaming.tables import Table
+
+PER_EVENT = 16
+"""Entries looked at per event: several times what an event adds (one id, a few band keys),
+so a whole partition is gone over a few times per window."""
+
+Check = Callable[[int, Any, Any, str], Any]
+"""(partition, key, stored value, horizon) -> KEEP, DELETE or the value to store instead."""
+KEEP = object()
+DELETE = object()
+
+
+class Sweeper:
+    """Goes over one table's entries, partition by partition, as that partition's events come."""
+
+    def __init__(self, table: Table, check: Check, window_s: float) -> None:
+        self.table = table
+        self.check = check
+        self.window_s = window_s
+        self.cursors: dict[int, bytes | None] = {}
+        self.clocks: dict[int, str] = {}
+        self.deleted = metrics.DEDUP_EXPIRED.labels(table=table.name, action="deleted")
+        self.shrunk = metrics.DEDUP_EXPIRED.labels(table=table.name, action="shrunk")
+
+    def step(self, partition: int, fetched_at: str | None, now: str) -> None:
+        """Advance the partition's clock to `fetched_at`, then sweep the next entries (called
+        inside an event of that partition: what it changes goes to its changelog partition)."""
+        if fetched_at is not None:
+            self.clocks[partition] = max(self.clocks.get(partition, ""), min(fetched_at, now))
+        clock = self.clocks.get(partition)
+        store = self.table.data
+        if clock is None or self.window_s <= 0 or not isinstance(store, RocksDBStore):
+            return
+        horizon = dedup.horizon(clock, now, self.window_s)
+        for key in self._next_keys(store, partition):
+            stored = self.table.get(key)
+            if stored is None:
+                continue
+            verdict = self.check(partition, key, stored, horizon)
+            if verdict is DELETE:
+                del self.table[key]
+                self.deleted.inc()
+            elif verdict is not KEEP:
+                self.table[key] = verdict
+                self.shrunk.inc()
+
+    def _next_keys(self, store: RocksDBStore, partition: int) -> list[Any]:
+        """The next keys of the partition's database after its cursor (from the start again
+        once at its end)."""
+        cursor = self.cursors.get(partition)
+        db = store._db_for_partition(partition)
+        raw = [
+            k
+            for k in islice(db.keys(from_key=cursor), PER_EVENT + 1)
+            if k != cursor and k != store.offset_key
+        ][:PER_EVENT]
+        self.cursors[partition] = raw[-1] if raw else None
+        return [store._decode_key(k) for k in raw]
