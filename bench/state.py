@@ -1,6 +1,7 @@
 """State of the dedup stages with RocksDB and with memory tables, without Kafka or extraction.
 
     .venv/bin/python -m bench.state [--pages N] [--partitions P] [--checkpoints K] [--store S]
+    .venv/bin/python -m bench.state --expiry [--pages N] [--partitions P]
 
 Synthetic cleaned pages go through the three dedup stages of `streaming.agents` (UrlStage,
 BandStage, GatherStage) in one process, every message between the stages delivered in order,
@@ -12,6 +13,13 @@ signature redrawn, about 0.8 similar) and 15% re-fetches of an earlier URL with 
 Prints, per store: the stages' pages/s (CPU of this process, no extraction), RSS at each
 checkpoint with its slope over the second half of the run, and the bytes per page by table
 (memory: JSON keys and values; RocksDB: the files on disk after a full compaction).
+
+With `--expiry` (RocksDB, a window of one hour, each event sweeping its tables as the worker's
+do): N pages fetched at one moment, then N/5 fetched two hours later (a third re-fetches of
+the first pages' URLs with their text, a third copies of their texts at new URLs, a third new).
+Prints the state before and after, and the later pages' decisions against what the README
+documents: a re-fetch of a URL that published is a `url` duplicate of its marker (same id), of
+one that did not is decided as new; no later page is a copy of an expired one.
 """
 
 from __future__ import annotations
@@ -24,9 +32,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -37,9 +47,11 @@ from rocksdict import BlockBasedOptions, Cache, Options, Rdict
 
 from worker import codec
 from worker.core import minhash
+from worker.core.envelope import iso_utc
 from worker.records import Extracted, Sketched, Source
 from worker.settings import Settings
 from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
+from worker.streaming.expiry import Sweeper
 from worker.streaming.tables import ROCKSDB_OPTIONS, Tables
 from worker.streaming.topics import Topics
 
@@ -54,7 +66,9 @@ class RocksTable(MutableMapping[str, Any]):
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.name = path.name
         self.db = Rdict(str(path), _options())
+        self.cursor: bytes | None = None
 
     def __getitem__(self, key: str) -> Any:
         value = self.db.get(orjson.dumps(key))
@@ -76,6 +90,12 @@ class RocksTable(MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return sum(1 for _ in iter(self))
+
+    def next_keys(self, partition: int, limit: int) -> list[str]:
+        """The sweep's next keys (`expiry.Scan`; one database for all partitions here)."""
+        raw = [k for k in islice(self.db.keys(from_key=self.cursor), limit + 1) if k != self.cursor]
+        self.cursor = raw[limit - 1] if len(raw) >= limit else None
+        return [orjson.loads(k) for k in raw[:limit]]
 
     def disk_bytes(self) -> int:
         """Bytes of the database's files once flushed and fully compacted."""
@@ -112,22 +132,31 @@ class Run:
 
 
 class Stages:
-    """The three stages over one set of tables, messages delivered in order."""
+    """The three stages over one set of tables, messages delivered in order; with a window,
+    each event also sweeps its stage's tables (RocksDB tables only)."""
 
-    def __init__(self, tables: Tables, partitions: int) -> None:
+    def __init__(self, tables: Tables, partitions: int, window_s: float = 0.0) -> None:
         names = ("raw", "by_url", "by_band", "verdicts", "articles", "duplicates", "rejected")
         topics = Topics(*names)  # type: ignore[arg-type]  # a Send only carries its topic along
-        settings = Settings(partitions=partitions)
+        settings = Settings(partitions=partitions, dedup_window_s=window_s)
         self.handlers = {
             "by_url": UrlStage(topics, tables, settings, None),  # type: ignore[arg-type]
             "by_band": BandStage(topics, tables, settings, None),  # type: ignore[arg-type]
             "verdicts": GatherStage(topics, tables, settings, None),  # type: ignore[arg-type]
         }
+        self.sweepers: dict[str, list[Sweeper]] = {
+            topic: [Sweeper(s.table, s.check, window_s, s.table) for s in stage.sweepers()]
+            if window_s > 0
+            else []
+            for topic, stage in self.handlers.items()
+        }
         self.decided = 0
 
-    def add(self, page: Sketched) -> None:
-        """One page through the stages, until every message it caused is handled."""
+    def add(self, page: Sketched) -> dict[str, Any]:
+        """One page through the stages, until every message it caused is handled; returns its
+        record."""
         queue = [Send("by_url", page.page.id.encode(), codec.encode(page))]  # type: ignore[arg-type]
+        record: dict[str, Any] = {}
         while queue:
             send = queue.pop(0)
             message = SimpleNamespace(partition=send.partition)
@@ -136,10 +165,14 @@ class Stages:
             for out in [*outcome.sends, *outcome.after]:
                 if out.topic in ("articles", "duplicates"):
                     self.decided += 1
+                    record = orjson.loads(out.value)
                 else:
                     queue.append(out)
             if outcome.done is not None:
                 outcome.done()
+            for sweeper in self.sweepers[send.topic]:  # type: ignore[index]
+                sweeper.step(send.partition or 0, outcome.fetched_at, iso_utc(datetime.now(UTC)))
+        return record
 
 
 def pages(count: int, seed: int = 20261202) -> Iterator[Sketched]:
@@ -165,14 +198,14 @@ def pages(count: int, seed: int = 20261202) -> Iterator[Sketched]:
         yield _page(url, signature, n)
 
 
-def _page(url: str, signature: bytes, offset: int) -> Sketched:
+def _page(url: str, signature: bytes, offset: int, fetched_at: str | None = None) -> Sketched:
     digest = signature[:16].hex()
     extracted = Extracted(
         canonical_url=url, title="T", author=[], date_published=None, date_modified=None,
         language="en", site_name=None, description=None, categories=[], tags=[], image=None,
         images=[], text="", page_type="article", quality={}, id=_id(url), url=url,
         word_count=600, content_hash=digest * 2, source=None,
-        fetched_at=f"2026-11-30T00:00:{offset % 60:02d}.000Z", meta={},
+        fetched_at=fetched_at or f"2026-11-30T00:00:{offset % 60:02d}.000Z", meta={},
         origin=Source("pages.raw", offset % 12, offset, None),
     )  # fmt: skip
     return Sketched(extracted, minhash.Sketch(signature, 500).encode(), 500)
@@ -224,6 +257,56 @@ def _bytes(backing: dict[str, Any]) -> dict[str, int]:
     return sizes
 
 
+LATER = "2026-11-30T02:00:00.000Z"
+"""The second pages' fetch time: two hours after the first ones, for a window of one hour."""
+
+
+def expiry(count: int, partitions: int) -> str:
+    """The first pages, then a fifth as many two hours later; the state after each, and how
+    the second pages were decided against what is expected."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-state-expiry-"))
+    backing = {name: RocksTable(folder / name) for name in TABLES}
+    try:
+        stages = Stages(Tables(**backing), partitions, window_s=3600.0)  # type: ignore[arg-type]
+        first = [(page, stages.add(page)) for page in pages(count)]
+        published = {r["id"] for _, r in first if "kind" not in r}
+        before = _bytes(backing)  # type: ignore[arg-type]
+        rng = np.random.default_rng(7)
+        decided: Counter[str] = Counter()
+        for n in range(count // 5):
+            old, _ = first[int(rng.integers(len(first)))]
+            signature = minhash.Sketch.decode(old.signature, old.shingles).signature
+            what = ("re-fetch", "copy", "new")[n % 3]
+            url = old.page.url if what == "re-fetch" else f"https://later.example/{what}/{n}"
+            if what == "new":
+                signature = rng.integers(0, 2**32, minhash.PERMUTATIONS, dtype=np.uint32).tobytes()
+            record = stages.add(_page(url, signature, count + n, LATER))
+            target = record.get("duplicate_of")
+            if what == "re-fetch" and old.page.id in published:
+                what += " of a published URL"
+                right = record.get("kind") == "url" and target == old.page.id
+            else:
+                right = target not in published  # nothing points at an expired article
+            decided[f"{what}: {'as documented' if right else 'NOT as documented'}"] += 1
+        after = _bytes(backing)  # type: ignore[arg-type]
+    finally:
+        for table in backing.values():
+            table.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    return "\n".join([
+        f"expiry (RocksDB, window 1 h): {count} pages, then {count // 5} two hours later",
+        f"  state after the first pages: {_sizes(before)}",
+        f"  state after the later pages: {_sizes(after)}",
+        "  later pages: " + ", ".join(f"{k} {n}" for k, n in sorted(decided.items())),
+    ])  # fmt: skip
+
+
+def _sizes(sizes: dict[str, int]) -> str:
+    return f"{sum(sizes.values()) / 2**20:.1f} MiB (" + ", ".join(
+        f"{k} {v / 2**20:.1f}" for k, v in sizes.items()
+    ) + ")"
+
+
 def report(runs: Sequence[Run]) -> str:
     """The figures of every run, as text."""
     lines = []
@@ -250,7 +333,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--checkpoints", type=int, default=10)
     parser.add_argument("--store", choices=("both", "rocksdb", "memory"), default="both")
+    parser.add_argument("--expiry", action="store_true", help="measure expiry (see above)")
     args = parser.parse_args(argv)
+    if args.expiry:
+        print(expiry(args.pages, args.partitions), flush=True)
+        return
     if args.store == "both":  # each store in a process of its own, so RSS is its alone
         for store in ("rocksdb", "memory"):
             command = [sys.executable, "-m", "bench.state", "--store", store]

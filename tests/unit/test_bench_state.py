@@ -23,3 +23,19 @@ def test_a_rocksdb_table_reads_back_what_it_wrote(tmp_path) -> None:  # type: ig
     assert table.pop("a") == {"x": [1, 2]} and sorted(table) == ["b"] and len(table) == 1
     assert table.disk_bytes() > 0
     table.close()
+
+
+def test_the_expiry_run_shrinks_the_state_and_decides_as_documented() -> None:
+    printed = state.expiry(500, partitions=4)
+    assert "NOT as documented" not in printed and "re-fetch of a published URL: as documented" in printed
+    first, later = (float(line.split(": ")[1].split(" MiB")[0]) for line in printed.splitlines()[1:3])
+    assert later < first / 2, printed
+
+
+def test_a_rocksdb_table_is_swept_from_where_it_stopped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    table = state.RocksTable(tmp_path / "t")
+    for key in "abcde":
+        table[key] = 1
+    assert table.next_keys(0, 2) == ["a", "b"] and table.next_keys(0, 2) == ["c", "d"]
+    assert table.next_keys(0, 2) == ["e"] and table.next_keys(0, 2) == ["a", "b"]
+    table.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from faust.stores.rocksdb import Store as RocksDBStore
 
@@ -34,14 +34,22 @@ KEEP = object()
 DELETE = object()
 
 
+class Scan(Protocol):
+    """Where a sweep goes on: the next keys of a partition, from where it stopped."""
+
+    def next_keys(self, partition: int, limit: int) -> list[Any]: ...
+
+
 class Sweeper:
     """Goes over one table's entries, partition by partition, as that partition's events come."""
 
-    def __init__(self, table: Table, check: Check, window_s: float) -> None:
+    def __init__(
+        self, table: Table, check: Check, window_s: float, scan: Scan | None = None
+    ) -> None:
         self.table = table
         self.check = check
         self.window_s = window_s
-        self.cursors: dict[int, bytes | None] = {}
+        self.scan = scan if scan is not None else RocksDBScan(table)
         self.clocks: dict[int, str] = {}
         self.deleted = metrics.DEDUP_EXPIRED.labels(table=table.name, action="deleted")
         self.shrunk = metrics.DEDUP_EXPIRED.labels(table=table.name, action="shrunk")
@@ -52,11 +60,10 @@ class Sweeper:
         if fetched_at is not None:
             self.clocks[partition] = max(self.clocks.get(partition, ""), min(fetched_at, now))
         clock = self.clocks.get(partition)
-        store = self.table.data
-        if clock is None or self.window_s <= 0 or not isinstance(store, RocksDBStore):
+        if clock is None or self.window_s <= 0:
             return
         horizon = dedup.horizon(clock, now, self.window_s)
-        for key in self._next_keys(store, partition):
+        for key in self.scan.next_keys(partition, PER_EVENT):
             stored = self.table.get(key)
             if stored is None:
                 continue
@@ -68,15 +75,25 @@ class Sweeper:
                 self.table[key] = verdict
                 self.shrunk.inc()
 
-    def _next_keys(self, store: RocksDBStore, partition: int) -> list[Any]:
-        """The next keys of the partition's database after its cursor (from the start again
-        once at its end)."""
+
+class RocksDBScan:
+    """The keys of a faust table's RocksDB database of a partition, in key order, wrapping
+    around at its end (nothing for a memory table)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.cursors: dict[int, bytes | None] = {}
+
+    def next_keys(self, partition: int, limit: int) -> list[Any]:
+        store = self.table.data
+        if not isinstance(store, RocksDBStore):
+            return []
         cursor = self.cursors.get(partition)
         db = store._db_for_partition(partition)
         raw = [
             k
-            for k in islice(db.keys(from_key=cursor), PER_EVENT + 1)
+            for k in islice(db.keys(from_key=cursor), limit + 1)
             if k != cursor and k != store.offset_key
-        ][:PER_EVENT]
+        ][:limit]
         self.cursors[partition] = raw[-1] if raw else None
         return [store._decode_key(k) for k in raw]
