@@ -12,7 +12,11 @@ and a second one starts on the same volume, restoring from its RocksDB files (b)
 Prints the records produced per table and the produce rate, then for (a) and (b): seconds
 from process start to the first /readyz 200, the seconds of those until the group was joined
 (from the worker's log), the changelog records read (faust's logged highwaters minus its
-start offsets) and their rate; the volume's size on disk; and a summary with the machine.
+start offsets) and their rate; the volume's size on disk. First line: date, machine, N, P.
+
+The changelogs hold one record per live key, as after a full compaction: a worker's own
+changelogs also hold every earlier write of a key until the log cleaner gets to it, so (a)
+is a lower bound.
 """
 
 from __future__ import annotations
@@ -64,17 +68,10 @@ def free_port() -> int:
 
 def kafka(command: str, state: Path, ports: tuple[int, int]) -> str:
     """Run `deploy/local/kafka <command>` on this run's broker; its last line of stdout."""
-    env = {
-        **os.environ,
-        "KAFKA_STATE_DIR": str(state),
-        "KAFKA_LIBS": str(REPO / ".kafka" / "libs"),
-        "KAFKA_PORT": str(ports[0]),
-        "KAFKA_CONTROLLER_PORT": str(ports[1]),
-        "KAFKA_FRESH": "1" if command == "start" else "0",
-    }
-    done = subprocess.run(
-        [str(KAFKA), command], env=env, check=True, capture_output=True, text=True
-    )
+    env = {**os.environ, "KAFKA_STATE_DIR": str(state), "KAFKA_LIBS": str(REPO / ".kafka/libs"),
+           "KAFKA_PORT": str(ports[0]), "KAFKA_CONTROLLER_PORT": str(ports[1]),
+           "KAFKA_FRESH": "1" if command == "start" else "0"}  # fmt: skip
+    done = subprocess.run([KAFKA, command], env=env, check=True, capture_output=True, text=True)
     return (done.stdout.strip().splitlines() or [""])[-1]
 
 
@@ -170,15 +167,10 @@ class Worker:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def stop(self, timeout_s: float = 60.0) -> int:
-        """SIGTERM, then wait (SIGKILL to the group if it outlasts the timeout)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return -9
+    def stop(self) -> int:
+        """SIGTERM, then wait; the exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(60)
 
 
 def logged(log: str, title: str) -> dict[tuple[str, int], int]:
@@ -208,8 +200,8 @@ def recovery(label: str, worker: Worker) -> str:
     seconds = worker.ready_after()
     joined, read = worker.joined_after(), records_read(worker.log())
     rate = f", {read / seconds:,.0f} records/s" if read else ""
-    group = f" (group joined after {joined:.1f} s)" if joined is not None else ""
-    return f"({label}) ready after {seconds:.1f} s{group}; changelog records read: {read}{rate}"
+    group = f" (group joined at {joined:.1f} s, +{seconds - joined:.1f} s)" if joined else ""
+    return f"{label}: ready after {seconds:.1f} s{group}; changelog records read {read}{rate}"
 
 
 def disk_bytes(folder: Path) -> int:
@@ -227,19 +219,12 @@ def machine() -> str:
 def run(count: int, partitions: int, folder: Path, bootstrap: str) -> Iterator[str]:
     """The whole measurement, a line of figures at a time."""
     app_id = f"bench-recovery-{os.getpid()}-{int(time.time())}"
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "INGEST_APP_ID": app_id,
-        "INGEST_PARTITIONS": str(partitions),
-        "INGEST_TOPIC_RAW": f"{app_id}.raw",
-        "INGEST_TOPIC_ARTICLES": f"{app_id}.articles",
-        "INGEST_TOPIC_DUPLICATES": f"{app_id}.duplicates",
-        "INGEST_TOPIC_REJECTED": f"{app_id}.rejected",
-        "INGEST_DATA_DIR": str(folder / "volume"),
-        "INGEST_WEB_PORT": str(free_port()),
-        "INGEST_EXTRACT_WORKERS": "1",
-        "INGEST_LOG_LEVEL": "info",
-    }
+    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "INGEST_APP_ID": app_id,
+           "INGEST_PARTITIONS": str(partitions), "INGEST_DATA_DIR": str(folder / "volume"),
+           "INGEST_WEB_PORT": str(free_port()), "INGEST_EXTRACT_WORKERS": "1",
+           "INGEST_LOG_LEVEL": "info"}  # fmt: skip
+    for topic in ("raw", "articles", "duplicates", "rejected"):  # this run's own
+        env[f"INGEST_TOPIC_{topic.upper()}"] = f"{app_id}.{topic}"
     settings = Settings.from_env(env)
     asyncio.run(kafka_tools.ensure_topics(settings))
     started = time.monotonic()
@@ -248,7 +233,7 @@ def run(count: int, partitions: int, folder: Path, bootstrap: str) -> Iterator[s
     started = time.monotonic()
     sent = asyncio.run(produce(settings, records(tables, settings)))
     seconds, total = time.monotonic() - started, sum(sent.values())
-    yield from (f"  {topic}: {n:,} records" for topic, n in sent.items())
+    yield from (f"  {topic.removeprefix(app_id + '-')}: {n:,} records" for topic, n in sent.items())
     yield f"produced {total:,} records in {seconds:.1f} s, {total / seconds:,.0f} records/s"
     del tables
     first = Worker(env, folder / "first.log")
@@ -272,21 +257,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--partitions", type=int, default=4)
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="bench-recovery-"))
-    ports, figures = (free_port(), free_port()), []
+    ports = (free_port(), free_port())
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"{when}; {machine()}; N={args.pages} pages, P={args.partitions} partitions", flush=True)
     try:
         bootstrap = kafka("start", folder / "kafka", ports)
         for line in run(args.pages, args.partitions, folder, bootstrap):
-            print(line, file=sys.stderr, flush=True)  # progress; the summary goes to stdout
-            figures.append(line)
+            print(line, flush=True)
     except BaseException:
         print(f"failed: logs in {folder}", file=sys.stderr)
         raise
     finally:
         kafka("stop", folder / "kafka", ports)
     shutil.rmtree(folder)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"\nsummary, {when}; {machine()}; N={args.pages} pages, P={args.partitions} partitions")
-    print("\n".join(figures), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ database per table, keys and values JSON bytes, as faust's RocksDB store keeps t
 pages: random MinHash signatures; 25% near-copies of an earlier page (a fifth of the
 signature redrawn, about 0.8 similar) and 15% re-fetches of an earlier URL with its text.
 
-Prints, per store: the stages' pages/s (CPU of this process, no extraction), RSS at each
+Prints, per store: the stages' pages/s (CPU of this process, no extraction), how long one
+event's handling holds the event loop (p50, p99, max: table reads that miss RocksDB's cache
+included), RSS at each
 checkpoint with its slope over the second half of the run, and the bytes per page by table
 (memory: JSON keys and values; RocksDB: the files on disk after a full compaction).
 
@@ -129,6 +131,8 @@ class Run:
     rss: list[tuple[int, int]]
     """(pages, RSS bytes) at each checkpoint."""
     bytes_by_table: dict[str, int]
+    event_ms: tuple[float, float, float]
+    """p50, p99 and max milliseconds of one event's handling (the event loop's longest stalls)."""
 
 
 class Stages:
@@ -151,6 +155,8 @@ class Stages:
             for topic, stage in self.handlers.items()
         }
         self.decided = 0
+        self.event_s: list[float] = []
+        """How long each event's handling took: how long it held the event loop."""
 
     def add(self, page: Sketched) -> dict[str, Any]:
         """One page through the stages, until every message it caused is handled; returns its
@@ -161,7 +167,9 @@ class Stages:
             send = queue.pop(0)
             message = SimpleNamespace(partition=send.partition)
             event = SimpleNamespace(value=send.value, key=send.key, message=message)
+            started = time.perf_counter()
             outcome = self.handlers[send.topic].handle(event)  # type: ignore[index]
+            self.event_s.append(time.perf_counter() - started)
             for out in [*outcome.sends, *outcome.after]:
                 if out.topic in ("articles", "duplicates"):
                     self.decided += 1
@@ -239,7 +247,8 @@ def measure(store: str, count: int, partitions: int, checkpoints: int) -> Run:
                 rss.append((n, rss_bytes()))
         cpu = time.process_time() - started
         assert stages.decided == count, (stages.decided, count)
-        return Run(store, count, cpu, rss, _bytes(backing))
+        p50, p99, most = np.percentile(stages.event_s, [50, 99, 100]) * 1000
+        return Run(store, count, cpu, rss, _bytes(backing), (p50, p99, most))
     finally:
         for table in backing.values():
             if isinstance(table, RocksTable):
@@ -318,7 +327,8 @@ def report(runs: Sequence[Run]) -> str:
         what = "on disk, compacted" if run.store == "rocksdb" else "JSON keys and values"
         lines += [
             f"{run.store}: {run.pages} pages, {run.pages / run.cpu_s:,.0f} pages/s "
-            f"({run.cpu_s * 1e6 / run.pages:.0f} us CPU per page)",
+            f"({run.cpu_s * 1e6 / run.pages:.0f} us CPU per page); one event holds the loop "
+            "{:.2f} / {:.2f} / {:.1f} ms (p50 / p99 / max)".format(*run.event_ms),
             f"  RSS {run.rss[0][1] / 2**20:.0f} -> {run.rss[-1][1] / 2**20:.0f} MiB; "
             f"slope over the second half {slope:,.0f} bytes per page",
             f"  state {total / run.pages:,.0f} bytes per page ({what}): "

@@ -149,12 +149,12 @@ def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tu
     count, oldest = 0, now
     every = list(range(partitions))
     for stored in list(tables.pending.values()):
-        pending = codec.pending(stored)
-        key = dedup.deciding_id(pending.page).encode()
-        if PARTITIONER(key, every, every) not in held or not pending.since:
+        page = stored["page"]  # read as stored: decoding every page would hold the loop
+        key = (page.get("article") or page["page"]["id"]).encode()
+        if PARTITIONER(key, every, every) not in held or not stored.get("since"):
             continue
         count += 1
-        oldest = min(oldest, datetime.fromisoformat(pending.since).timestamp())
+        oldest = min(oldest, datetime.fromisoformat(stored["since"]).timestamp())
     return count, now - oldest
 
 
