@@ -80,10 +80,17 @@ def decide(cleaned: Cleaned, partitions: int = 4) -> tuple[list[dict[str, Any]],
 
 
 def state_bytes(engine: dedup.InProcess) -> tuple[int, int]:
-    """(JSON bytes of keys and values in all tables as the worker keeps them, pages indexed)."""
+    """(JSON bytes of keys and values in all tables as the worker keeps them, pages indexed).
+
+    The worker keeps a member once per band partition that owns one of its band keys (keyed
+    'partition:origin'); `InProcess` keeps it once, so members count once per partition here.
+    """
     total = sum(len(k) + len(orjson.dumps(codec.plain(v))) for k, v in engine.urls.items())
     total += sum(len(k) + len(orjson.dumps(v)) for k, v in engine.lists.items())
-    total += sum(len(k) + len(orjson.dumps(codec.plain(m))) for k, m in engine.members.items())
+    for key, member in engine.members.items():
+        sketch = minhash.Sketch.decode(member.signature, member.shingles)
+        parts = {dedup.band_partition(k, engine.partitions) for k in minhash.band_keys(sketch)}
+        total += len(parts) * (len(key) + 2 + len(orjson.dumps(codec.plain(member))))
     return total, len(engine.members)
 
 

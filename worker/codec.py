@@ -12,9 +12,6 @@ from worker.core.dedup import (
     BandReply,
     BandSettle,
     Candidate,
-    Hit,
-    Lookup,
-    LookupAnswer,
     Member,
     Pending,
     UrlState,
@@ -53,19 +50,12 @@ def sketched(data: bytes | dict[str, Any]) -> Sketched:
     return Sketched(page, fields["signature"], fields["shingles"], fields.get("article"))
 
 
-BandMessage = BandQuery | Lookup | BandSettle | BandRelease
-BAND_TAGS: dict[type, str] = {
-    BandQuery: "query",
-    Lookup: "lookup",
-    BandSettle: "settle",
-    BandRelease: "release",
-}
-Verdict = BandReply | LookupAnswer
-VERDICT_TAGS: dict[type, str] = {BandReply: "reply", LookupAnswer: "answer"}
+BandMessage = BandQuery | BandSettle | BandRelease
+BAND_TAGS: dict[type, str] = {BandQuery: "query", BandSettle: "settle", BandRelease: "release"}
 
 
 def band_message(message: BandMessage) -> bytes:
-    """A message of the internal by-band topic: a query, a lookup, a settle or a release."""
+    """A message of the internal by-band topic: a query, a settle or a release, tagged."""
     return orjson.dumps({BAND_TAGS[type(message)]: message})
 
 
@@ -76,48 +66,19 @@ def decode_band_message(data: bytes) -> BandMessage:
         return BandSettle(**fields["settle"])
     if "release" in fields:
         return BandRelease(**fields["release"])
-    if "lookup" in fields:
-        return lookup(fields["lookup"])
     return band_query(fields["query"])
 
 
 def band_query(fields: dict[str, Any]) -> BandQuery:
-    """A band query from its JSON object."""
-    page = fields.get("page")
-    return BandQuery(
-        **{
-            **fields,
-            "bands": [tuple(band) for band in fields["bands"]],
-            "page": None if page is None else Member(**page),
-        }
-    )
+    """A band query from its JSON object (a message or a waiting entry)."""
+    return BandQuery(**{**fields, "bands": [tuple(band) for band in fields["bands"]]})
 
 
-def lookup(fields: dict[str, Any]) -> Lookup:
-    """A lookup from its JSON object (a message or a waiting entry)."""
-    return Lookup(
-        fields["member"],
-        fields["id"],
-        Member(**fields["probe"]),
-        [Hit(**hit) for hit in fields["hits"]],
-    )
-
-
-def verdict(message: Verdict) -> bytes:
-    """A message of the internal verdicts topic: a band partition's reply or a home
-    partition's answer, tagged."""
-    return orjson.dumps({VERDICT_TAGS[type(message)]: message})
-
-
-def decode_verdict(data: bytes) -> Verdict:
-    """The inverse of `verdict`."""
+def band_reply(data: bytes) -> BandReply:
+    """A message of the internal verdicts topic."""
     fields = orjson.loads(data)
-    if "answer" in fields:
-        answer = fields["answer"]
-        candidates = [Candidate(**c) for c in answer["candidates"]]
-        return LookupAnswer(answer["member"], answer["part"], candidates)
-    reply = fields["reply"]
-    return BandReply(reply["member"], reply["part"], [Hit(**h) for h in reply["hits"]])
+    candidates = [Candidate(**c) for c in fields["candidates"]]
+    return BandReply(fields["member"], fields["part"], candidates)
 
 
 def url_state(stored: dict[str, Any] | None) -> UrlState:
@@ -127,19 +88,11 @@ def url_state(stored: dict[str, Any] | None) -> UrlState:
 
 def pending(stored: dict[str, Any]) -> Pending:
     """A pending table value."""
-    replies = {int(part): [Hit(**h) for h in hits] for part, hits in stored["replies"].items()}
-    answers = {
+    replies = {
         int(part): [Candidate(**c) for c in candidates]
-        for part, candidates in stored.get("answers", {}).items()
+        for part, candidates in stored["replies"].items()
     }
-    return Pending(
-        sketched(stored["page"]),
-        stored["parts"],
-        replies,
-        stored.get("homes"),
-        answers,
-        stored.get("since", ""),
-    )
+    return Pending(sketched(stored["page"]), stored["parts"], replies, stored.get("since", ""))
 
 
 def member(stored: dict[str, Any] | None) -> Member | None:

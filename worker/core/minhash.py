@@ -15,7 +15,6 @@ new application id. BENCHMARKS.md has the measured precision/recall curve that c
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import re
 import zlib
@@ -91,19 +90,14 @@ def sketch(text: str) -> Sketch:
 
 def band_keys(sketch_: Sketch) -> list[str]:
     """One key per band: 16 hex characters naming the band's index and its values."""
-    return list(_band_keys(sketch_.signature, BANDS, ROWS))
-
-
-@functools.lru_cache(maxsize=4096)
-def _band_keys(raw: bytes, bands: int, rows: int) -> tuple[str, ...]:
-    """(Cached: each dedup stage derives a page's keys again, several times per page.)"""
-    width = rows * 4
-    return tuple(
+    raw = sketch_.signature
+    width = ROWS * 4
+    return [
         hashlib.blake2b(
             bytes([band]) + raw[band * width : (band + 1) * width], digest_size=8
         ).hexdigest()
-        for band in range(bands)
-    )
+        for band in range(BANDS)
+    ]
 
 
 def jaccard(a: Sketch, b: Sketch) -> float:

@@ -2,8 +2,8 @@
 
 `urls` and `pending` are read and written by events of the by-url and verdicts topics (both
 keyed by article id); `bands`, `members` and `waits` by events of the by-band topic
-(partitioned by band key; a member's record and the waits for it at its home partition).
-Values are plain JSON objects (`codec` turns them into `core.dedup` records).
+(partitioned by band key). Values are plain JSON objects (`codec` turns them into `core.dedup`
+records).
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ class Tables:
     urls: Table
     """article id -> UrlState: current revision and every decision, by raw coordinates."""
     pending: Table
-    """origin key -> Pending: a page waiting for its band partitions' hits and home answers."""
+    """origin key -> Pending: a page waiting for its band partitions' answers."""
     bands: Table
-    """band key -> references of its members ('home:hour:partition:offset'), arrival order."""
+    """band key -> origin keys of its members, in arrival order."""
     members: Table
-    """member reference -> Member: an indexed page's record, at its home partition only."""
+    """'partition:origin key' -> Member: what a band partition keeps of an indexed page."""
     waits: Table
-    """member reference -> lookups waiting for it to settle (or to arrive), at its home."""
+    """'partition:origin key' of an undecided member -> queries waiting for it to settle."""
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
