@@ -8,6 +8,7 @@ survive) and more duplicates arrive.
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -20,6 +21,12 @@ from tests.integration.scenario import PNG, SPA, Scenario
 A = "https://news.example.com/world/story-1"
 C = "https://news.example.com/world/story-2"
 D = "https://blog.example.net/posts/7?utm_source=feed&id=7"
+
+
+def yesterday_in_berlin() -> str:
+    """A fetch time with a UTC offset, inside the dedup window of pages fetched now."""
+    moment = datetime.now(UTC) - timedelta(days=1)
+    return moment.astimezone(timezone(timedelta(hours=2))).isoformat(timespec="seconds")
 
 
 @pytest.mark.parametrize("processes", [1, 2], ids=["1-worker", "2-workers"])
@@ -35,7 +42,7 @@ async def test_every_page_accounted_for_once(
 
     # Phase 1: originals.
     await s.page(A, article_html(1), "a", revision=1, source="scraper-a", meta={"crawl": [1, {"x": None}]},
-                 fetched_at="2025-05-01T10:00:00+02:00", status=200)
+                 fetched_at=yesterday_in_berlin(), status=200)
     await s.page(C, article_html(2), "c", revision=1, headers={"Content-Type": "text/html; charset=utf-8"})
     await s.page(D, article_html(3), "d", revision=1, as_body=True)
     s.check(await s.outputs(collector))
