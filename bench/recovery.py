@@ -174,8 +174,8 @@ class Worker:
 
 
 def logged(log: str, title: str) -> dict[tuple[str, int], int]:
-    """Offsets faust's recovery logged last under `title`, by (changelog, partition) (as in
-    tests/integration/test_state.py)."""
+    """Offsets faust's recovery logged last under `title`, by (changelog, partition) (empty if
+    it logged none; tests/integration/test_state.py reads the worker's logs with it too)."""
     sections = log.split(title)
     offsets, topic = {}, ""
     for line in sections[-1].splitlines()[1:] if len(sections) > 1 else []:

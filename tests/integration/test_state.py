@@ -14,6 +14,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rocksdict import AccessType, Rdict
 
+from bench import recovery as recovery_log
 from tests.integration.harness import Collector, Names, WorkerProcess, create_topics, wait_for_group
 from tests.integration.scenario import Scenario
 from tests.integration.test_dedup import html, paragraphs
@@ -23,17 +24,8 @@ PARTITIONS = 4
 
 def logged(log: str, title: str) -> dict[tuple[str, int], int]:
     """A table of offsets faust's recovery logged last under `title`, by (changelog, partition)."""
-    sections = log.split(title)
-    assert len(sections) > 1, f"{title!r} not logged"
-    offsets, topic = {}, ""
-    for line in sections[-1].splitlines()[1:]:
-        if line.startswith("["):  # the next log line: the table ended
-            break
-        cells = [c.strip() for c in line.split("|")]
-        if len(cells) == 5 and cells[2].isdigit() and cells[3].lstrip("-").isdigit():
-            topic = topic if cells[1] == "\u3003" else cells[1]  # a ditto mark repeats the topic
-            offsets[(topic, int(cells[2]))] = int(cells[3])
-    return offsets
+    assert title in log, f"{title!r} not logged"
+    return recovery_log.logged(log, title)
 
 
 def restored_from(log: str) -> dict[tuple[str, int], int]:
