@@ -33,7 +33,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -100,17 +100,7 @@ class Score:
 def score(labels: Sequence[Labelled], records: Iterable[dict[str, Any]]) -> Score:
     """Score a run's output records against the stream's labels."""
     label = {item.value["meta"]["msg"]: item for item in labels}
-    made: dict[int, list[Decision]] = defaultdict(list)
-    count = unlabelled = repeats = 0
-    for record in records:
-        count += 1
-        msg = message_of(record)
-        if msg is None or msg not in label:
-            unlabelled += 1
-        elif (decision := decide(record, msg)) in made[msg]:
-            repeats += 1
-        else:
-            made[msg].append(decision)
+    made, count, unlabelled, repeats = _made(label, records)
     decided = {msg: made[msg][0] for msg in sorted(made)}
     pred = {msg: decided[msg].cluster if msg in decided else f"missing:{msg}" for msg in label}
     true = {msg: item.cluster for msg, item in label.items()}
@@ -145,8 +135,8 @@ def score(labels: Sequence[Labelled], records: Iterable[dict[str, Any]]) -> Scor
         ),
         revisions_total=len(same_url),
         clusters_unpublished=unpublished,
-        clusters_split=split,
-        clusters_split_by_copy=by_copy,
+        clusters_split=len(split),
+        clusters_split_by_copy=len(by_copy),
         decisions=_confusion(label, decided),
     )
 
@@ -248,10 +238,10 @@ def _per_case(
 
 def _publications(
     label: Mapping[int, Labelled], decided: Mapping[int, Decision]
-) -> tuple[int, int, int]:
-    """How many true clusters have no published id, how many more than one, and how many of
-    these are stories with a substantial update with one id besides those first published by
-    copies."""
+) -> tuple[int, set[str], dict[str, set[str]]]:
+    """How many true clusters have no published id; the clusters with more than one; and of
+    these the stories with a substantial update with one id besides those first published by
+    copies, with all their ids."""
     ids: dict[str, set[str]] = {item.cluster: set() for item in label.values()}
     by_copy: dict[str, set[str]] = defaultdict(set)
     for msg, decision in sorted(decided.items()):
@@ -261,9 +251,48 @@ def _publications(
                 by_copy[item.cluster].add(decision.cluster)
             ids[item.cluster].add(decision.cluster)
     updated = {item.cluster for item in label.values() if item.case == "substantial_update"}
-    split = [cluster for cluster, found in ids.items() if len(found) > 1]
-    explained = sum(c in updated and len(ids[c] - by_copy[c]) == 1 for c in split)
-    return sum(not found for found in ids.values()), len(split), explained
+    split = {cluster for cluster, found in ids.items() if len(found) > 1}
+    explained = {c: ids[c] for c in split if c in updated and len(ids[c] - by_copy[c]) == 1}
+    return sum(not found for found in ids.values()), split, explained
+
+
+def _made(
+    label: Mapping[int, Labelled], records: Iterable[dict[str, Any]]
+) -> tuple[dict[int, list[Decision]], int, int, int]:
+    """The distinct decisions made per message, and the counts of records, unlabelled records
+    and identical repeats."""
+    made: dict[int, list[Decision]] = defaultdict(list)
+    count = unlabelled = repeats = 0
+    for record in records:
+        count += 1
+        msg = message_of(record)
+        if msg is None or msg not in label:
+            unlabelled += 1
+        elif (decision := decide(record, msg)) in made[msg]:
+            repeats += 1
+        else:
+            made[msg].append(decision)
+    return made, count, unlabelled, repeats
+
+
+def cut_copy_splits(
+    labels: Sequence[Labelled], records: Iterable[dict[str, Any]]
+) -> list[Labelled]:
+    """The labels with every split the rules allow (`clusters_split_by_copy`) cut into the parts
+    it was published as: a message decided under one of the story's ids belongs to that id's
+    part. Scored against them, a run whose pages were decided out of stream order is held to
+    the same targets on every other pair and case."""
+    label = {item.value["meta"]["msg"]: item for item in labels}
+    made = _made(label, records)[0]
+    decided = {msg: made[msg][0] for msg in sorted(made)}
+    explained = _publications(label, decided)[2]
+    cut = []
+    for msg, item in label.items():
+        ids = explained.get(item.cluster, set())
+        if msg in decided and decided[msg].cluster in ids:
+            item = replace(item, cluster=f"{item.cluster}#{decided[msg].cluster}")
+        cut.append(item)
+    return cut
 
 
 def _confusion(

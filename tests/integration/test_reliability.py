@@ -6,7 +6,8 @@
   commit within the send timeout, instead of retrying forever; the page is replayed.
 - The broker stops answering (SIGSTOP) while pages are in flight: the worker must not wait
   forever; it reports the stall and exits, and a worker started once the broker is back
-  delivers every page, each with the decision it would have had.
+  delivers every page, each with the decision it would have had. Frozen while the worker
+  starts (before its tables are recovered), it exits too.
 """
 
 from __future__ import annotations
@@ -102,6 +103,25 @@ async def test_a_frozen_broker_makes_the_worker_exit_and_a_new_one_delivers_ever
         await collector.close()
         for w in workers.running:
             w.kill()
+
+
+@pytest.mark.timeout(300)
+async def test_a_broker_frozen_while_the_worker_starts_makes_it_exit(own_broker: Broker, tmp_path: Path) -> None:
+    """Frozen as soon as the group has formed: partitions are being opened and tables recovered,
+    the moment faust's own timers have not started yet. The probe runs from the start: the
+    worker reports the stall and exits instead of saying "starting" forever."""
+    names = Names()
+    workers = Workers(own_broker, names, tmp_path)
+    worker = workers.start(2, INGEST_STALL_TIMEOUT_S="20")
+    await wait_for_group(own_broker.bootstrap, names.app_id, 1)
+    os.kill(own_broker.pid, signal.SIGSTOP)
+    try:
+        code = worker.process.wait(timeout=60)
+    finally:
+        os.kill(own_broker.pid, signal.SIGCONT)
+        workers.running.remove(worker)
+        worker.kill()
+    assert code == 75 and "stalled (offsets unreadable" in worker.log(), worker.log()[-3000:]
 
 
 async def test_an_output_the_broker_never_acknowledges_exits_without_commit_then_replays(

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 
 from bench import dedup_stream
-from bench.dedup_score import clusters, format_score, same_clusters, score
+from bench.dedup_score import clusters, cut_copy_splits, format_score, same_clusters, score
 from bench.dedup_stream import CASES, Labelled, generate, kept_share
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "raw_page.schema.json"
@@ -247,3 +247,14 @@ def test_a_split_is_explained_only_by_a_copy_in_a_story_with_an_update() -> None
     assert "(1 by a copy decided before the publisher's page of its text)" in format_score(raced)
     records[1] = article(1, "f" * 32)  # a re-fetch of the publisher's page: not a copy
     assert score(labels(), records).clusters_split_by_copy == 0
+
+
+def test_a_story_split_by_a_copy_is_cut_into_its_parts_and_nothing_else_is() -> None:
+    """Cut: the copy (msg 2) published as its own article makes its own part of story-x, the
+    rest of the story stays whole; a split no copy explains is left as it is."""
+    records = perfect()
+    records[2] = article(2, "e" * 32)
+    cut = score(cut_copy_splits(labels(), records), records)
+    assert (cut.clusters_split, cut.precision, cut.recall) == (0, 1.0, 1.0)
+    records[1] = article(1, "f" * 32)
+    assert score(cut_copy_splits(labels(), records), records).clusters_split == 1

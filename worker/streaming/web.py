@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import faust
+import mode
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
@@ -146,13 +147,29 @@ def _held(described: Any) -> set[Partition]:
     return held
 
 
-def register(app: faust.App, settings: Settings, clock: ProgressClock) -> Probe:
-    """Add the probe timer and the three views to the app."""
-    probe = Probe(app, settings, clock)
+class ProbeLoop(mode.Service):
+    """Runs the probe every `interval_s` from the moment the app starts.
 
-    @app.timer(interval=settings.health_interval_s)
-    async def probe_offsets() -> None:
-        await probe.check()
+    Not a faust timer: faust starts those only once the tables are recovered, and a worker
+    whose start-up hangs (a broker that stops answering while partitions are assigned or
+    tables restored) would then report "starting" forever instead of exiting.
+    """
+
+    def __init__(self, probe: Probe, interval_s: float) -> None:
+        super().__init__()
+        self.probe, self.interval_s = probe, interval_s
+
+    @mode.Service.task
+    async def _probe(self) -> None:
+        while not self.should_stop:
+            await self.probe.check()
+            await self.sleep(self.interval_s)
+
+
+def register(app: faust.App, settings: Settings, clock: ProgressClock) -> Probe:
+    """Add the probe loop (started with the app) and the three views to the app."""
+    probe = Probe(app, settings, clock)
+    app.add_dependency(ProbeLoop(probe, settings.health_interval_s))
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
