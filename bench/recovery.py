@@ -83,7 +83,8 @@ def state(count: int, partitions: int) -> Tables:
     for page in pages(count):
         stages.add(page)
     assert stages.decided == count, (stages.decided, count)
-    assert not tables.pending and not tables.waits, (len(tables.pending), len(tables.waits))
+    left = {name: len(getattr(tables, name)) for name in ('pending', 'replies', 'waits')}
+    assert not any(left.values()), left
     return tables
 
 

@@ -86,13 +86,34 @@ def url_state(stored: dict[str, Any] | None) -> UrlState:
     return UrlState.from_json(stored)
 
 
-def pending(stored: dict[str, Any]) -> Pending:
-    """A pending table value."""
+def pending(page: dict[str, Any], progress: dict[str, Any]) -> Pending:
+    """A pending page from its two table entries (`pending_entries`)."""
     replies = {
         int(part): [Candidate(**c) for c in candidates]
-        for part, candidates in stored["replies"].items()
+        for part, candidates in progress["replies"].items()
     }
-    return Pending(sketched(stored["page"]), stored["parts"], replies, stored.get("since", ""))
+    return Pending(sketched(page["page"]), progress["parts"], replies, page.get("since", ""))
+
+
+def pending_entries(record: Pending) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A pending page as the `pending` table keeps it (the page, since when) and as the
+    `replies` table does (the partitions asked, their answers so far)."""
+    page = {"page": plain(record.page), "since": record.since}
+    return page, {"parts": record.parts, "replies": plain(record.replies)}
+
+
+def with_reply(progress: dict[str, Any], reply: BandReply) -> dict[str, Any]:
+    """A `replies` table value with one more partition's answer (a repeated one changes nothing)."""
+    return {
+        **progress,
+        "replies": {**progress["replies"], str(reply.part): plain(reply.candidates)},
+    }
+
+
+def answered(progress: dict[str, Any]) -> bool:
+    """True once every partition asked has answered."""
+    replies: dict[str, Any] = progress["replies"]
+    return {str(part) for part in progress["parts"]} <= replies.keys()
 
 
 def member(stored: dict[str, Any] | None) -> Member | None:

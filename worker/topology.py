@@ -18,6 +18,7 @@ from worker.settings import Settings
 
 TABLE_URLS = "url-state"
 TABLE_PENDING = "pending"
+TABLE_REPLIES = "pending-replies"
 TABLE_BANDS = "band-lists"
 TABLE_MEMBERS = "band-members"
 TABLE_WAITS = "band-waits"
@@ -68,6 +69,7 @@ def specs(settings: Settings) -> list[TopicSpec]:
         spec(settings.topic_by_url, "internal"),
         spec(changelog(settings, TABLE_URLS), "changelog", compacted),
         spec(changelog(settings, TABLE_PENDING), "changelog", compacted),
+        spec(changelog(settings, TABLE_REPLIES), "changelog", compacted),
         spec(settings.topic_by_band, "internal"),
         spec(changelog(settings, TABLE_BANDS), "changelog", compacted),
         spec(changelog(settings, TABLE_MEMBERS), "changelog", compacted),

@@ -161,6 +161,7 @@ def verify(sent: dict[tuple[int, int], Input], records: list[Any], names: Names)
         v.repeated += len(decisions) - 1
         if len(set(decisions)) > 1:
             v.conflicting += 1
+            v.examples.append(f"{coords} decided differently: {sorted(set(decisions))} (group {item.group}, update {item.update})")
         kind = decisions[0][0]
         v.articles += kind == "article"
         v.duplicates += kind == "duplicate"

@@ -11,6 +11,7 @@ def test_every_topic_of_the_app_is_listed_with_its_partitions_and_config() -> No
     by_name = {spec.name: spec for spec in specs(settings)}
     assert list(by_name) == [
         "crawl.raw", "news-pages.by-url", "news-url-state-changelog", "news-pending-changelog",
+        "news-pending-replies-changelog",
         "news-pages.by-band", "news-band-lists-changelog", "news-band-members-changelog",
         "news-band-waits-changelog",
         "news-pages.verdicts", "articles", "articles.duplicates", "pages.rejected",

@@ -226,12 +226,48 @@ class Intake:
         return [Send(self.topics.by_url, result.page.id.encode(), codec.encode(result))]
 
 
+class PendingPages:
+    """The pages undecided in the dedup stages, in two tables: `pending` keeps the page (written
+    once), `replies` the band partitions it asked and their answers so far (rewritten at each
+    answer: a few hundred bytes, not the page's few kilobytes)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.pages, self.progress = tables.pending, tables.replies
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.progress
+
+    def put(self, key: str, pending: dedup.Pending) -> None:
+        self.pages[key], self.progress[key] = codec.pending_entries(pending)
+
+    def get(self, key: str) -> dedup.Pending | None:
+        progress = self.progress.get(key)
+        return None if progress is None else codec.pending(self.pages[key], progress)
+
+    def answer(self, reply: dedup.BandReply) -> dedup.Pending | None:
+        """The page, once this answer is the last one it waited for; else None (the answer is
+        kept, or the page was decided and delivered before this repeated answer came)."""
+        progress = self.progress.get(reply.member)
+        if progress is None:
+            return None
+        progress = codec.with_reply(progress, reply)
+        if not codec.answered(progress):
+            self.progress[reply.member] = progress
+            return None
+        return codec.pending(self.pages[reply.member], progress)
+
+    def pop(self, key: str) -> None:
+        self.pages.pop(key, None)
+        self.progress.pop(key, None)
+
+
 class UrlStage:
     """Stage 1, by article id: replay, compare with the URL's article, or ask the bands."""
 
     def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
         self.topics = topics
         self.tables = tables
+        self.pending = PendingPages(tables)
         self.partitions = settings.partitions
         self.window_s = settings.dedup_window_s
         self.output = output
@@ -250,8 +286,8 @@ class UrlStage:
         if isinstance(step, dedup.Decided):
             return Outcome(*_apply(step, page, self.tables, self.topics), fetched_at=fetched_at)
         key = dedup.origin_key(page.page.origin)
-        if self.tables.pending.get(key) is None:  # a replay keeps the answers it has
-            self.tables.pending[key] = codec.plain(step.pending)
+        if key not in self.pending:  # a replay keeps the answers it has
+            self.pending.put(key, step.pending)
         self.tables.urls[article_id] = codec.plain(step.state)
         if isinstance(step, dedup.Queued):
             return Outcome(fetched_at=fetched_at)
@@ -405,18 +441,15 @@ class GatherStage:
     def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
         self.topics = topics
         self.tables = tables
+        self.pending = PendingPages(tables)
         self.partitions = settings.partitions
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
         """Add the answer; with all answers in, decide (the pending page goes once delivered)."""
         reply = codec.band_reply(event.value)
-        stored = self.tables.pending.get(reply.member)
-        if stored is None:  # decided and delivered before this repeated answer came
-            return Outcome()
-        pending = dedup.add_reply(codec.pending(stored), reply)
-        if not pending.complete:
-            self.tables.pending[reply.member] = codec.plain(pending)
+        pending = self.pending.answer(reply)
+        if pending is None:
             return Outcome()
         page, now = pending.page, _now()
         state = codec.url_state(self.tables.urls.get(dedup.deciding_id(page)))
@@ -424,11 +457,11 @@ class GatherStage:
         sends, after = _apply(step, page, self.tables, self.topics)
         decided = [reply.member]
         state = step.state if step.state is not None else state  # what _apply stored
-        following = dedup.next_in_line(state, reply.member, self._pending, now, self.partitions)
+        following = dedup.next_in_line(state, reply.member, self.pending.get, now, self.partitions)
         for queued, next_step in following:
             key = dedup.origin_key(queued.page.origin)
             if isinstance(next_step, dedup.Scatter):
-                self.tables.pending[key] = codec.plain(next_step.pending)
+                self.pending.put(key, next_step.pending)
                 self.tables.urls[dedup.deciding_id(queued)] = codec.plain(next_step.state)
                 after += _band_sends(self.topics, next_step.queries)
             elif isinstance(next_step, dedup.Forward):
@@ -444,12 +477,9 @@ class GatherStage:
         return Outcome(sends, after, done)
 
     def sweepers(self) -> list[Sweeper]:
-        """None: its tables are the url stage's (`url-state`) or transient (`pending`)."""
+        """None: its tables are the url stage's (`url-state`) or transient (`pending`,
+        `replies`)."""
         return []
-
-    def _pending(self, key: str) -> dedup.Pending | None:
-        stored = self.tables.pending.get(key)
-        return None if stored is None else codec.pending(stored)
 
     def _forget(self, article_id: str, keys: list[str]) -> None:
         """Once the decided pages' records are delivered: drop their pending entries and take
@@ -457,7 +487,7 @@ class GatherStage:
         state = codec.url_state(self.tables.urls.get(article_id))
         self.tables.urls[article_id] = codec.plain(dedup.delivered(state, keys))
         for key in keys:
-            self.tables.pending.pop(key, None)
+            self.pending.pop(key)
 
 
 def _apply(

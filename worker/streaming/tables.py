@@ -1,7 +1,7 @@
-"""Dedup state: five changelog-backed tables, co-partitioned with the internal topics.
+"""Dedup state: six changelog-backed tables, co-partitioned with the internal topics.
 
-`urls` and `pending` are read and written by events of the by-url and verdicts topics (both
-keyed by article id); `bands`, `members` and `waits` by events of the by-band topic
+`urls`, `pending` and `replies` are read and written by events of the by-url and verdicts
+topics (both keyed by article id); `bands`, `members` and `waits` by events of the by-band topic
 (partitioned by band key). Values are plain JSON objects (`codec` turns them into `core.dedup`
 records).
 """
@@ -15,7 +15,14 @@ import faust
 from faust.types import TableT
 
 from worker.settings import Settings
-from worker.topology import TABLE_BANDS, TABLE_MEMBERS, TABLE_PENDING, TABLE_URLS, TABLE_WAITS
+from worker.topology import (
+    TABLE_BANDS,
+    TABLE_MEMBERS,
+    TABLE_PENDING,
+    TABLE_REPLIES,
+    TABLE_URLS,
+    TABLE_WAITS,
+)
 
 Table = TableT[str, Any]
 
@@ -35,7 +42,11 @@ class Tables:
     urls: Table
     """article id -> UrlState: current revision and every decision, by raw coordinates."""
     pending: Table
-    """origin key -> Pending: a page waiting for its band partitions' answers."""
+    """origin key -> a page waiting for its band partitions' answers (or queued behind another
+    page of its id) and since when: written once."""
+    replies: Table
+    """origin key -> the band partitions that page asked and their answers so far: rewritten at
+    each answer, so an answer does not rewrite the page (`core.dedup.Pending` is the two)."""
     bands: Table
     """band key -> origin keys of its members, in arrival order."""
     members: Table
@@ -58,6 +69,7 @@ def declare(app: faust.App, settings: Settings) -> Tables:
     return Tables(
         urls=table(TABLE_URLS, "article id -> current revision and decisions"),
         pending=table(TABLE_PENDING, "origin -> page waiting for band answers"),
+        replies=table(TABLE_REPLIES, "origin -> band partitions asked and their answers"),
         bands=table(TABLE_BANDS, "band key -> members in arrival order"),
         members=table(TABLE_MEMBERS, "partition:origin -> indexed page"),
         waits=table(TABLE_WAITS, "partition:origin -> queries waiting for it"),

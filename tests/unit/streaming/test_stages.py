@@ -33,7 +33,7 @@ class Pipeline:
 
     def __init__(self, wait_s: float = 120.0) -> None:
         self.topics = topics()
-        self.tables = Tables(urls={}, pending={}, bands={}, members={}, waits={})  # type: ignore[arg-type]
+        self.tables = Tables(urls={}, pending={}, replies={}, bands={}, members={}, waits={})  # type: ignore[arg-type]
         settings = Settings(partitions=PARTITIONS, dedup_wait_s=wait_s)
         self.stages: dict[Any, Any] = {
             "by_url": UrlStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
