@@ -98,7 +98,9 @@ def register(
     clock: ProgressClock,
 ) -> None:
     """Attach the intake and the three dedup stages to the app."""
-    output = Output(topics, settings, lambda: cast(SettlingConsumer, app.consumer), clock)
+    output = Output(
+        topics, settings, lambda: cast(SettlingConsumer, app.consumer), clock, tables.written
+    )
     intake = Intake(topics, settings, runner, output, clock)
     band = BandStage(topics, tables, settings, output)
     stages: list[tuple[TopicT, str, Stage]] = [
@@ -531,11 +533,14 @@ class Output:
         settings: Settings,
         consumer: Callable[[], SettlingConsumer],
         clock: ProgressClock,
+        written: Callable[[], list[asyncio.Future[Any]]] = list,
     ) -> None:
         self.topics = topics
         self.settings = settings
         self.consumer = consumer
         self.clock = clock
+        self.written = written
+        """The table writes since the last call, as their changelog records' futures."""
 
     def unsettled(self, events: Sequence[EventT]) -> list[EventT]:
         """The events still to handle: a refetch redelivers messages already settled."""
@@ -584,8 +589,10 @@ class Output:
             await self._settle(*item)
 
     async def decide(self, outcome: Outcome, event: EventT) -> None:
-        """A dedup stage's outcome: its records, then, once they are acknowledged, the messages
-        that make other pages depend on them; the event is settled once all are in.
+        """A dedup stage's outcome: once the table writes that decided it are in the changelog,
+        its records, then, once they are acknowledged, the messages that make other pages
+        depend on them; the event is settled once all are in. (So a record is never out while
+        its decision could still be lost with the process: a replay, on any worker, finds it.)
 
         Raises if anything is refused or not acknowledged in time; the caller exits, and the
         replay sends the stored decision again. (A record too large cannot be replaced by a
@@ -593,6 +600,9 @@ class Output:
         carries more than any record it becomes, and the start-up check refuses output topics
         that take less.)
         """
+        deadline = time.monotonic() + self.settings.send_timeout_s
+        for written in self.written():
+            await _within(written, deadline)
         for batch in (outcome.sends, outcome.after):
             deadline = time.monotonic() + self.settings.send_timeout_s
             futures = [await self._send(send, deadline) for send in batch]

@@ -13,6 +13,7 @@ from worker.security import check, ssl_context
 from worker.settings import Settings
 from worker.streaming import exits
 from worker.streaming.offsets import SettlingConsumer
+from worker.streaming.tables import DurableTable
 
 
 class IdempotentProducer(faust_aiokafka.Producer):
@@ -105,6 +106,7 @@ def create_app(settings: Settings) -> faust.App:
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,
         web_host="0.0.0.0",
+        Table=DurableTable,
     )
     app.send_timeout_s = settings.send_timeout_s
     return app

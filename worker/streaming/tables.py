@@ -8,11 +8,12 @@ records).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, fields
 from typing import Any
 
 import faust
-from faust.types import TableT
+from faust.types import CodecArg, FutureMessage, TableT
 
 from worker.settings import Settings
 from worker.topology import (
@@ -35,6 +36,28 @@ ROCKSDB_OPTIONS = {
 memory each (memtables and block cache; faust's defaults allow 2.7 GiB each)."""
 
 
+class DurableTable(faust.Table):
+    """A faust table that keeps the futures of its changelog records until `Tables.written`
+    takes them. faust buffers changelog records and sends them whenever its buffer task runs:
+    an output sent meanwhile could be acknowledged first, and a process killed in between
+    would leave a record whose decision the changelog never got, so a replay by a worker
+    restoring from it would decide the page again (maybe otherwise)."""
+
+    def send_changelog(
+        self,
+        partition: int | None,
+        key: Any,
+        value: Any,
+        key_serializer: CodecArg | None = None,
+        value_serializer: CodecArg | None = None,
+    ) -> FutureMessage:
+        sent: FutureMessage = super().send_changelog(
+            partition, key, value, key_serializer, value_serializer
+        )
+        self.__dict__.setdefault("unacked", []).append(sent)
+        return sent
+
+
 @dataclass(frozen=True)
 class Tables:
     """The dedup tables (see `core.dedup` for what each value means)."""
@@ -53,6 +76,17 @@ class Tables:
     """'partition:origin key' -> Member: what a band partition keeps of an indexed page."""
     waits: Table
     """'partition:origin key' of an undecided member -> queries waiting for it to settle."""
+
+    def written(self) -> list[asyncio.Future[Any]]:
+        """The changelog records written since the last call, as futures acknowledged by the
+        broker (none for tables that are not `DurableTable`s)."""
+        taken: list[asyncio.Future[Any]] = []
+        for f in fields(self):
+            unacked = getattr(getattr(self, f.name), "__dict__", {}).get("unacked")
+            if unacked:
+                taken += unacked
+                unacked.clear()
+        return taken
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:

@@ -1,4 +1,4 @@
-"""`Output.decide`: a dedup stage's record first; the band messages only once it is in."""
+"""`Output.decide`: the changelog writes first, then a dedup stage's record; the band messages only once it is in."""
 
 from __future__ import annotations
 
@@ -59,3 +59,29 @@ async def test_a_refused_record_sends_nothing_that_depends_on_it_and_settles_not
     with pytest.raises(KafkaError):
         await output(consumer).decide(outcome, event)  # type: ignore[arg-type]
     assert log == ["articles:record"] and consumer.settled == []
+
+
+async def test_no_record_goes_out_before_the_table_writes_that_decided_it_are_in_the_changelog() -> None:
+    log: list[str] = []
+    consumer, event = Consumer(), SimpleNamespace(message="m")
+    changelog: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    written = [[changelog], []]
+    out = Output(None, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: written.pop(0))  # type: ignore[arg-type]
+    outcome = Outcome([Send(Topic("articles", log), b"k", b"record")])  # type: ignore[arg-type]
+    deciding = asyncio.ensure_future(out.decide(outcome, event))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert log == [] and not deciding.done()
+    changelog.set_result(None)
+    await deciding
+    assert log == ["articles:record"] and consumer.settled == ["m"]
+
+
+async def test_a_changelog_write_the_broker_refuses_sends_no_record() -> None:
+    log: list[str] = []
+    consumer, event = Consumer(), SimpleNamespace(message="m")
+    changelog: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    changelog.set_exception(KafkaError("refused"))
+    out = Output(None, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: [changelog])  # type: ignore[arg-type]
+    with pytest.raises(KafkaError):
+        await out.decide(Outcome([Send(Topic("articles", log), b"k", b"record")]), event)  # type: ignore[arg-type]
+    assert log == [] and consumer.settled == []
