@@ -87,10 +87,13 @@ def state_bytes(engine: dedup.InProcess) -> tuple[int, int]:
     """
     total = sum(len(k) + len(orjson.dumps(codec.plain(v))) for k, v in engine.urls.items())
     total += sum(len(k) + len(orjson.dumps(v)) for k, v in engine.lists.items())
+    parts: dict[str, set[int]] = {}
+    for band_key, listed in engine.lists.items():
+        for name in listed:
+            parts.setdefault(name, set()).add(dedup.band_partition(band_key, engine.partitions))
     for key, member in engine.members.items():
-        sketch = minhash.Sketch.decode(member.signature, member.shingles)
-        parts = {dedup.band_partition(k, engine.partitions) for k in minhash.band_keys(sketch)}
-        total += len(parts) * (len(key) + 2 + len(orjson.dumps(codec.plain(member))))
+        copies = len(parts.get(key, ()))
+        total += copies * (len(key) + 2 + len(orjson.dumps(codec.plain(member))))
     return total, len(engine.members)
 
 

@@ -7,7 +7,10 @@ builds the dedup state of N synthetic pages without Kafka (`bench.state`: the th
 over dict tables), and writes every table entry to its changelog topic as faust would have
 (JSON key and value, in the partition of the event that wrote it). Then a worker starts on
 an empty volume and restores the tables from the changelogs (a); it is killed with SIGKILL
-and a second one starts on the same volume, restoring from its RocksDB files (b).
+and a second one starts on the same volume, restoring from its RocksDB files (b). Both have
+the same group instance id, as a StatefulSet's pod keeps its name (deploy/k8s): the second
+takes the first one's place in the group at once instead of waiting for its session to
+time out.
 
 Prints the records produced per table and the produce rate, then for (a) and (b): seconds
 from process start to the first /readyz 200, the seconds of those until the group was joined
@@ -223,7 +226,7 @@ def run(count: int, partitions: int, folder: Path, bootstrap: str) -> Iterator[s
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "INGEST_APP_ID": app_id,
            "INGEST_PARTITIONS": str(partitions), "INGEST_DATA_DIR": str(folder / "volume"),
            "INGEST_WEB_PORT": str(free_port()), "INGEST_EXTRACT_WORKERS": "1",
-           "INGEST_LOG_LEVEL": "info"}  # fmt: skip
+           "INGEST_LOG_LEVEL": "info", "INGEST_GROUP_INSTANCE_ID": f"{app_id}-0"}  # fmt: skip
     for topic in ("raw", "articles", "duplicates", "rejected"):  # this run's own
         env[f"INGEST_TOPIC_{topic.upper()}"] = f"{app_id}.{topic}"
     settings = Settings.from_env(env)

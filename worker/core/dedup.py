@@ -422,7 +422,7 @@ def _against_current(state: UrlState, page: Sketched, now: str, partitions: int)
 def _publish(state: UrlState, page: Sketched, now: str, revision: int = 1) -> Decided:
     """Publish a page as the given revision of its article."""
     p, article_id = page.page, deciding_id(page)
-    new = Revision(revision, p.content_hash, page.signature, page.shingles, p.fetched_at)
+    new = Revision(revision, p.content_hash, _stored(page), page.shingles, p.fetched_at)
     sources = state.sources
     if p.id != article_id or sources:  # another URL publishes, or did before
         sources = {**sources, p.id: new}
@@ -476,14 +476,14 @@ def band_queries(page: Sketched, partitions: int, root: str | None = None) -> di
     for index, key in enumerate(minhash.band_keys(_sketch(page))):
         grouped.setdefault(band_partition(key, partitions), []).append((index, key))
     p = page.page
-    member = origin_key(p.origin)
+    member, signature = origin_key(p.origin), _stored(page)
     return {
         part: BandQuery(
             member,
             bands,
             p.id,
             p.content_hash,
-            page.signature,
+            signature,
             page.shingles,
             p.word_count,
             root,
@@ -573,11 +573,10 @@ def _undecided_predecessors(query: BandQuery, candidates: list[Candidate]) -> li
     if query.root is not None or not undecided:
         return []
     sketch = Sketch.decode(query.signature, query.shingles)
-    keys = minhash.band_keys(sketch)
     return sorted(
         c.member
         for c in undecided
-        if _predecessor(sketch, keys, query.content_hash, query.words, c) is not None
+        if _predecessor(sketch, query.content_hash, query.words, c) is not None
     )
 
 
@@ -613,11 +612,10 @@ def _against_candidates(
 ) -> Decided:
     """Published unless a verified near-copy came first at the two pages' pivot band."""
     sketch = _sketch(page)
-    keys = minhash.band_keys(sketch)
     p = page.page
     best: tuple[float, bool, Candidate] | None = None
     for candidate in candidates:
-        similarity = _predecessor(sketch, keys, p.content_hash, p.word_count, candidate)
+        similarity = _predecessor(sketch, p.content_hash, p.word_count, candidate)
         if similarity is None:
             continue
         exact = candidate.content_hash == p.content_hash
@@ -640,11 +638,12 @@ def _similarity(exact: bool, a: Sketch, b: Sketch) -> float:
 
 
 def _predecessor(
-    sketch: Sketch, keys: list[str], content_hash: str, words: int, candidate: Candidate
+    sketch: Sketch, content_hash: str, words: int, candidate: Candidate
 ) -> float | None:
     """The similarity of a verified near-copy that came before the page at their pivot (the
-    lowest band the two share), else None. Verified: the same text, or an estimated Jaccard
-    similarity of at least NEAR_SIMILARITY between texts of comparable length."""
+    lowest band the two share, `minhash.pivot`), else None. Verified: the same text, or an
+    estimated Jaccard similarity of at least NEAR_SIMILARITY between texts of comparable
+    length."""
     other = Sketch.decode(candidate.signature, candidate.shingles)
     exact = candidate.content_hash == content_hash
     similarity = _similarity(exact, sketch, other)
@@ -652,8 +651,7 @@ def _predecessor(
         return None
     if not exact and min(words, candidate.words) < TEASER_SHARE * max(words, candidate.words):
         return None
-    other_keys = minhash.band_keys(other)
-    pivot = next((i for i, (a, b) in enumerate(zip(keys, other_keys, strict=True)) if a == b), None)
+    pivot = minhash.pivot(sketch, other)
     return similarity if pivot is not None and pivot in candidate.earlier_in else None
 
 
@@ -726,6 +724,11 @@ def article(
 
 def _sketch(page: Sketched) -> Sketch:
     return Sketch.decode(page.signature, page.shingles)
+
+
+def _stored(page: Sketched) -> str:
+    """A page's signature as the tables keep it (`minhash.Sketch.compact`)."""
+    return _sketch(page).compact().encode()
 
 
 # --- the three stages in one process ----------------------------------------------------------

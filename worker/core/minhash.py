@@ -8,6 +8,14 @@ signature is cut into `BANDS` bands of `ROWS` values; two texts that agree on a 
 that band's key and become candidates, with probability 1 - (1 - J^ROWS)^BANDS (0.87 at J=0.5,
 0.985 at J=0.6, 0.9995 at J=0.7). Candidates are then verified on the whole signature.
 
+Band keys are made from the full 32-bit values; what is stored and compared afterwards keeps
+only the low `STORED_BITS` bits of each (b-bit minwise hashing, Li and Koenig 2010): 128 bytes
+a signature instead of 512. Two values agree on their low 8 bits with probability
+J + (1 - J) / 256, so the estimate is corrected for agreement by chance; the lowest band two
+texts share (their pivot, `pivot`) is found on the stored bits too, where a band whose values
+differ agrees by chance at most once in 256 times: such a pair then has no pivot predecessor
+and both pages are published (never both dropped).
+
 The parameters are part of the stored state (band keys in the tables): changing them needs a
 new application id. BENCHMARKS.md has the measured precision/recall curve that chose them.
 """
@@ -35,6 +43,9 @@ _SEEDS = np.random.default_rng(20261202).integers(0, 2**64, size=(2, PERMUTATION
 _MULTIPLIERS = _SEEDS[0] | np.uint64(1)  # odd: multiply-shift hashing
 _OFFSETS = _SEEDS[1]
 _EMPTY = np.full(PERMUTATIONS, 2**32 - 1, dtype=np.uint32)
+STORED_BITS = 8
+_CHANCE = 2.0**-STORED_BITS
+"""How often two different values agree on their stored bits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +53,8 @@ class Sketch:
     """What near-duplicate detection keeps of a text: its signature and shingle count."""
 
     signature: bytes
-    """PERMUTATIONS little-endian uint32 values."""
+    """PERMUTATIONS little-endian uint32 values (a fresh sketch) or PERMUTATIONS bytes, their
+    low bits (`compact`: what is stored)."""
     shingles: int
     """Number of distinct shingles (0 for a text without words)."""
 
@@ -56,8 +68,20 @@ class Sketch:
         return cls(base64.b64decode(signature), shingles)
 
     def values(self) -> np.ndarray:
-        """The signature as an array of uint32."""
+        """The signature as an array of uint32 (a fresh sketch only)."""
+        if len(self.signature) != 4 * PERMUTATIONS:
+            raise ValueError("a compact sketch keeps only the low bits of its values")
         return np.frombuffer(self.signature, dtype="<u4")
+
+    def low(self) -> np.ndarray:
+        """The stored bits of each value, as an array of uint8."""
+        if len(self.signature) == PERMUTATIONS:
+            return np.frombuffer(self.signature, dtype=np.uint8)
+        return (self.values() & 0xFF).astype(np.uint8)
+
+    def compact(self) -> Sketch:
+        """The sketch as it is stored: the low bits of each value."""
+        return Sketch(self.low().tobytes(), self.shingles)
 
 
 def shingles(text: str) -> np.ndarray:
@@ -90,7 +114,7 @@ def sketch(text: str) -> Sketch:
 
 def band_keys(sketch_: Sketch) -> list[str]:
     """One key per band: 16 hex characters naming the band's index and its values."""
-    raw = sketch_.signature
+    raw = sketch_.values().tobytes()
     width = ROWS * 4
     return [
         hashlib.blake2b(
@@ -101,10 +125,18 @@ def band_keys(sketch_: Sketch) -> list[str]:
 
 
 def jaccard(a: Sketch, b: Sketch) -> float:
-    """Estimated Jaccard similarity of the two shingle sets (1.0 for two empty texts)."""
+    """Estimated Jaccard similarity of the two shingle sets, from the stored bits, corrected
+    for agreement by chance (1.0 for two empty texts)."""
     if a.shingles == 0 or b.shingles == 0:
         return float(a.shingles == b.shingles)
-    return float(np.count_nonzero(a.values() == b.values())) / PERMUTATIONS
+    agree = float(np.count_nonzero(a.low() == b.low())) / PERMUTATIONS
+    return max(0.0, (agree - _CHANCE) / (1.0 - _CHANCE))
+
+
+def pivot(a: Sketch, b: Sketch) -> int | None:
+    """The lowest band whose values the two signatures share (on the stored bits), if any."""
+    shared_bands = np.flatnonzero((a.low() == b.low()).reshape(BANDS, ROWS).all(axis=1))
+    return int(shared_bands[0]) if shared_bands.size else None
 
 
 def shared(a: Sketch, b: Sketch) -> float:
