@@ -80,20 +80,10 @@ def decide(cleaned: Cleaned, partitions: int = 4) -> tuple[list[dict[str, Any]],
 
 
 def state_bytes(engine: dedup.InProcess) -> tuple[int, int]:
-    """(JSON bytes of keys and values in all tables as the worker keeps them, pages indexed).
-
-    The worker keeps a member once per band partition that owns one of its band keys (keyed
-    'partition:origin'); `InProcess` keeps it once, so members count once per partition here.
-    """
+    """(JSON bytes of keys and values in all tables as the worker keeps them, pages indexed)."""
     total = sum(len(k) + len(orjson.dumps(codec.plain(v))) for k, v in engine.urls.items())
     total += sum(len(k) + len(orjson.dumps(v)) for k, v in engine.lists.items())
-    parts: dict[str, set[int]] = {}
-    for band_key, listed in engine.lists.items():
-        for name in listed:
-            parts.setdefault(name, set()).add(dedup.band_partition(band_key, engine.partitions))
-    for key, member in engine.members.items():
-        copies = len(parts.get(key, ()))
-        total += copies * (len(key) + 2 + len(orjson.dumps(codec.plain(member))))
+    total += sum(len(k) + len(orjson.dumps(codec.plain(m))) for k, m in engine.members.items())
     return total, len(engine.members)
 
 

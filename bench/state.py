@@ -315,8 +315,8 @@ def expiry(count: int, partitions: int) -> str:
 
 
 def _sizes(sizes: dict[str, int]) -> str:
-    return f"{sum(sizes.values()) / 2**20:.1f} MiB (" + ", ".join(
-        f"{k} {v / 2**20:.1f}" for k, v in sizes.items()
+    return f"{sum(sizes.values()) / 2**20:.2f} MiB (" + ", ".join(
+        f"{k} {v / 2**20:.2f}" for k, v in sizes.items()
     ) + ")"
 
 

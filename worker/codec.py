@@ -12,6 +12,9 @@ from worker.core.dedup import (
     BandReply,
     BandSettle,
     Candidate,
+    Hit,
+    Lookup,
+    LookupAnswer,
     Member,
     Pending,
     UrlState,
@@ -50,12 +53,19 @@ def sketched(data: bytes | dict[str, Any]) -> Sketched:
     return Sketched(page, fields["signature"], fields["shingles"], fields.get("article"))
 
 
-BandMessage = BandQuery | BandSettle | BandRelease
-BAND_TAGS: dict[type, str] = {BandQuery: "query", BandSettle: "settle", BandRelease: "release"}
+BandMessage = BandQuery | Lookup | BandSettle | BandRelease
+BAND_TAGS: dict[type, str] = {
+    BandQuery: "query",
+    Lookup: "lookup",
+    BandSettle: "settle",
+    BandRelease: "release",
+}
+Verdict = BandReply | LookupAnswer
+VERDICT_TAGS: dict[type, str] = {BandReply: "reply", LookupAnswer: "answer"}
 
 
 def band_message(message: BandMessage) -> bytes:
-    """A message of the internal by-band topic: a query, a settle or a release, tagged."""
+    """A message of the internal by-band topic: a query, a lookup, a settle or a release."""
     return orjson.dumps({BAND_TAGS[type(message)]: message})
 
 
@@ -66,19 +76,48 @@ def decode_band_message(data: bytes) -> BandMessage:
         return BandSettle(**fields["settle"])
     if "release" in fields:
         return BandRelease(**fields["release"])
+    if "lookup" in fields:
+        return lookup(fields["lookup"])
     return band_query(fields["query"])
 
 
 def band_query(fields: dict[str, Any]) -> BandQuery:
-    """A band query from its JSON object (a message or a waiting entry)."""
-    return BandQuery(**{**fields, "bands": [tuple(band) for band in fields["bands"]]})
+    """A band query from its JSON object."""
+    page = fields.get("page")
+    return BandQuery(
+        **{
+            **fields,
+            "bands": [tuple(band) for band in fields["bands"]],
+            "page": None if page is None else Member(**page),
+        }
+    )
 
 
-def band_reply(data: bytes) -> BandReply:
-    """A message of the internal verdicts topic."""
+def lookup(fields: dict[str, Any]) -> Lookup:
+    """A lookup from its JSON object (a message or a waiting entry)."""
+    return Lookup(
+        fields["member"],
+        fields["id"],
+        Member(**fields["probe"]),
+        [Hit(**hit) for hit in fields["hits"]],
+    )
+
+
+def verdict(message: Verdict) -> bytes:
+    """A message of the internal verdicts topic: a band partition's reply or a home
+    partition's answer, tagged."""
+    return orjson.dumps({VERDICT_TAGS[type(message)]: message})
+
+
+def decode_verdict(data: bytes) -> Verdict:
+    """The inverse of `verdict`."""
     fields = orjson.loads(data)
-    candidates = [Candidate(**c) for c in fields["candidates"]]
-    return BandReply(fields["member"], fields["part"], candidates)
+    if "answer" in fields:
+        answer = fields["answer"]
+        candidates = [Candidate(**c) for c in answer["candidates"]]
+        return LookupAnswer(answer["member"], answer["part"], candidates)
+    reply = fields["reply"]
+    return BandReply(reply["member"], reply["part"], [Hit(**h) for h in reply["hits"]])
 
 
 def url_state(stored: dict[str, Any] | None) -> UrlState:
@@ -88,32 +127,50 @@ def url_state(stored: dict[str, Any] | None) -> UrlState:
 
 def pending(page: dict[str, Any], progress: dict[str, Any]) -> Pending:
     """A pending page from its two table entries (`pending_entries`)."""
-    replies = {
+    replies = {int(part): [Hit(**h) for h in hits] for part, hits in progress["replies"].items()}
+    answers = {
         int(part): [Candidate(**c) for c in candidates]
-        for part, candidates in progress["replies"].items()
+        for part, candidates in progress.get("answers", {}).items()
     }
-    return Pending(sketched(page["page"]), progress["parts"], replies, page.get("since", ""))
+    return Pending(
+        sketched(page["page"]),
+        progress["parts"],
+        replies,
+        progress.get("homes"),
+        answers,
+        page.get("since", ""),
+    )
 
 
 def pending_entries(record: Pending) -> tuple[dict[str, Any], dict[str, Any]]:
     """A pending page as the `pending` table keeps it (the page, since when) and as the
-    `replies` table does (the partitions asked, their answers so far)."""
+    `replies` table does (the partitions and homes asked, their answers so far)."""
     page = {"page": plain(record.page), "since": record.since}
-    return page, {"parts": record.parts, "replies": plain(record.replies)}
+    progress = {"parts": record.parts, "replies": plain(record.replies), "homes": record.homes,
+                "answers": plain(record.answers)}  # fmt: skip
+    return page, progress
 
 
-def with_reply(progress: dict[str, Any], reply: BandReply) -> dict[str, Any]:
-    """A `replies` table value with one more partition's answer (a repeated one changes nothing)."""
-    return {
-        **progress,
-        "replies": {**progress["replies"], str(reply.part): plain(reply.candidates)},
-    }
+def with_verdict(progress: dict[str, Any], message: Verdict) -> dict[str, Any]:
+    """A `replies` table value with one more band partition's hits or home's candidates (a
+    repeated one changes nothing)."""
+    if isinstance(message, BandReply):
+        field, items = "replies", plain(message.hits)
+    else:
+        field, items = "answers", plain(message.candidates)
+    return {**progress, field: {**(progress.get(field) or {}), str(message.part): items}}
+
+
+def replied(progress: dict[str, Any]) -> bool:
+    """True once every band partition asked has replied."""
+    replies: dict[str, Any] = progress["replies"]
+    return {str(part) for part in progress["parts"]} <= replies.keys()
 
 
 def answered(progress: dict[str, Any]) -> bool:
-    """True once every partition asked has answered."""
-    replies: dict[str, Any] = progress["replies"]
-    return {str(part) for part in progress["parts"]} <= replies.keys()
+    """True once every home partition asked has answered (False before any was asked)."""
+    homes, answers = progress.get("homes"), progress.get("answers") or {}
+    return homes is not None and {str(home) for home in homes} <= answers.keys()
 
 
 def member(stored: dict[str, Any] | None) -> Member | None:

@@ -10,19 +10,22 @@ Three stages, each keyed so that the state it touches lives in exactly one parti
    to that article's id (`Forward`) and decided there, so a publisher whose text reached the
    worker first through a copy site still has one article (its update is that article's next
    revision, not a second article).
-2. `band_step`, keyed by LSH band key (`core.minhash`). Each band key keeps its members in
-   arrival order; a query appends the page and answers with the members that came before it.
-3. `gather_step`, keyed by article id again: once every band partition has answered, the page
-   is verified against its candidates and decided.
+2. `band_step`, keyed by LSH band key (`core.minhash`). Each band key keeps references to its
+   members in arrival order; a query appends the page and replies with the members that came
+   before it (`Hit`). A page's record (signature, root article) is kept once, by its *home*
+   partition, the owner of its first band key (`home_member`), named in its reference.
+3. `gather_step`, keyed by article id again: once every band partition has replied, the page
+   looks its hits up at their home partitions (`lookups`, `lookup_step`), is verified against
+   the records they answer with and decided; its settle goes to its own home.
 
 Who comes first between two near-copies is decided in one place: the band partition of the
 lowest band the two share (their *pivot*). Both pages see the same order there, so of two
 near-copies decided at the same moment exactly one is published, whatever the partitioning.
-A page whose pivot predecessor is still undecided waits there (`BandStep.awaits`) until that
-predecessor settles, so `duplicate_of` always names the published article, never a page that
-became a duplicate itself. A wait longer than the worker's limit is released (`BandRelease`):
-the page then ignores the undecided predecessor, so a wait never holds a page forever (at worst
-both copies are published; none is dropped).
+A lookup about a predecessor at the pivot that is still undecided waits at its home
+(`LookupStep.awaits`) until it settles, so `duplicate_of` always names the published article,
+never a page that became a duplicate itself. A wait longer than the worker's limit is released
+(`BandRelease`): the page then ignores the undecided predecessor, so a wait never holds a page
+forever (at worst both copies are published; none is dropped).
 
 Every decision is stored under the raw message's coordinates, so a replayed message gets
 exactly the decision it got the first time (kind, revision, target, processed_at).
@@ -176,7 +179,7 @@ def expire(state: UrlState, horizon: str) -> UrlState | None:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A page indexed in a band partition."""
+    """An indexed page, as its home band partition keeps it (the one of its first band key)."""
 
     id: str
     content_hash: str
@@ -190,13 +193,22 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A member that came before the querying page in at least one of its band keys."""
+class Hit:
+    """A member that came before the querying page in some of its band keys."""
 
-    member: str
-    """The member's origin key."""
+    ref: str
+    """The member's reference (`member_ref`)."""
     earlier_in: list[int]
     """The band indexes where it came first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A hit with what its home partition keeps of it."""
+
+    member: str
+    """The member's reference."""
+    earlier_in: list[int]
     id: str
     content_hash: str
     signature: str
@@ -207,39 +219,63 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class BandQuery:
-    """A page's band keys that live in one band partition, with what members keep of it."""
+    """A page's band keys that live in one band partition; the query to the page's home
+    partition also carries what that partition keeps of it (`page`)."""
 
     member: str
+    """The page's origin key (what its answers are about)."""
+    ref: str
+    """How the lists name it (`member_ref`)."""
     bands: list[tuple[int, str]]
     """(band index, band key)."""
     id: str
-    content_hash: str
-    signature: str
-    shingles: int
-    words: int
+    """The article id its answers are keyed by."""
+    fetched_at: str
     root: str | None = None
-    """Set for a published revision: it is indexed, nobody waits for an answer."""
-    fetched_at: str = ""
+    """Set for a published text: it is indexed, nobody waits for an answer."""
+    page: Member | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A page's hits whose records one home partition keeps: answer with them, or, for an
+    undecided near-copy that came first at the two pages' pivot band, once it is decided."""
+
+    member: str
+    id: str
+    probe: Member
+    """The asking page."""
+    hits: list[Hit]
 
 
 @dataclass(frozen=True, slots=True)
 class BandSettle:
-    """Tells a band partition which published article a member belongs to."""
+    """Tells a page's home partition which published article it belongs to."""
 
     member: str
+    """The page's reference."""
     root: str
 
 
 @dataclass(frozen=True, slots=True)
 class BandRelease:
-    """Tells a band partition to answer the queries waiting too long for this member."""
+    """Tells a home partition to answer the lookups waiting too long for this member."""
 
     member: str
 
 
 @dataclass(frozen=True, slots=True)
 class BandReply:
-    """One band partition's answer to a query."""
+    """One band partition's hits for a query."""
+
+    member: str
+    part: int
+    hits: list[Hit]
+
+
+@dataclass(frozen=True, slots=True)
+class LookupAnswer:
+    """One home partition's candidates for a lookup."""
 
     member: str
     part: int
@@ -248,17 +284,25 @@ class BandReply:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A page waiting for its band partitions' answers (keyed by its origin key)."""
+    """A page waiting for its band partitions' hits, then for its home partitions' answers
+    (keyed by its origin key)."""
 
     page: Sketched
     parts: list[int]
-    replies: dict[int, list[Candidate]] = field(default_factory=dict)
+    replies: dict[int, list[Hit]] = field(default_factory=dict)
+    homes: list[int] | None = None
+    """The home partitions asked about the hits, once every band partition replied."""
+    answers: dict[int, list[Candidate]] = field(default_factory=dict)
     since: str = ""
     """When stage 1 stored it (ISO 8601 UTC): how long the page has been undecided."""
 
     @property
-    def complete(self) -> bool:
+    def replied(self) -> bool:
         return set(self.parts) <= set(self.replies)
+
+    @property
+    def complete(self) -> bool:
+        return self.homes is not None and set(self.homes) <= set(self.answers)
 
 
 # --- stage 1: by article id -------------------------------------------------------------------
@@ -471,26 +515,61 @@ def _remember(state: UrlState, page: Sketched, decision: Decision) -> Decided:
 
 
 def band_queries(page: Sketched, partitions: int, root: str | None = None) -> dict[int, BandQuery]:
-    """A page's band keys grouped by the partition that owns them."""
+    """A page's band keys grouped by the partition that owns them; the query to its home
+    partition (the owner of its first band key) carries its record."""
     grouped: dict[int, list[tuple[int, str]]] = {}
-    for index, key in enumerate(minhash.band_keys(_sketch(page))):
+    keys = minhash.band_keys(_sketch(page))
+    for index, key in enumerate(keys):
         grouped.setdefault(band_partition(key, partitions), []).append((index, key))
-    p = page.page
-    member, signature = origin_key(p.origin), _stored(page)
+    p, home = page.page, band_partition(keys[0], partitions)
+    member, ref = origin_key(p.origin), member_ref(p, home)
+    record = Member(
+        p.id, p.content_hash, _stored(page), page.shingles, p.word_count, root, p.fetched_at
+    )
     return {
         part: BandQuery(
-            member,
-            bands,
-            p.id,
-            p.content_hash,
-            signature,
-            page.shingles,
-            p.word_count,
-            root,
-            p.fetched_at,
+            member, ref, bands, p.id, p.fetched_at, root, record if part == home else None
         )
         for part, bands in grouped.items()
     }
+
+
+def member_ref(page: Extracted, home: int) -> str:
+    """How band lists name an indexed page: 'home:hour:partition:offset' (its home partition,
+    which keeps its record; the hour it was fetched, so a list drops it out of the window; its
+    raw message's coordinates)."""
+    hour = int(_moment(page.fetched_at).timestamp() // 3600)
+    return f"{home}:{hour}:{page.origin.partition}:{page.origin.offset}"
+
+
+def home_of(ref: str) -> int:
+    """The home partition of a member reference."""
+    return int(ref.split(":", 1)[0])
+
+
+def _hour(ref: str) -> int | None:
+    """The fetch hour of a member reference; None for anything else (an origin key, as band
+    lists held before references: such an entry is no candidate and is dropped)."""
+    fields = ref.split(":")
+    return int(fields[1]) if len(fields) == 4 and all(f.isdigit() for f in fields) else None
+
+
+def _listed(ref: str, horizon: str) -> bool:
+    """False for a reference fetched in an hour before the horizon's (or no reference)."""
+    hour = _hour(ref)
+    return hour is not None and (not horizon or hour >= _moment(horizon).timestamp() // 3600)
+
+
+def _inside(ref: str, horizon: str) -> bool:
+    """True for a reference fetched in an hour after the horizon's: its record cannot have
+    expired, so a home without it has not received it yet (in the horizon's own hour it may
+    have expired, and nobody waits for it)."""
+    hour = _hour(ref)
+    return hour is not None and (not horizon or hour > _moment(horizon).timestamp() // 3600)
+
+
+def _moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
 
 
 # --- stage 2: by band key ---------------------------------------------------------------------
@@ -498,96 +577,123 @@ def band_queries(page: Sketched, partitions: int, root: str | None = None) -> di
 
 @dataclass(frozen=True, slots=True)
 class BandStep:
-    """What a band partition does with a query."""
+    """What a band partition does with a query: lists to store, and its hits (the answer)."""
 
     lists: dict[str, list[str]]
-    """Band lists to store."""
-    member: Member | None
-    """The member to store (None: unchanged)."""
-    candidates: list[Candidate]
-    """The members that came before the page: the answer."""
-    awaits: list[str]
-    """Undecided near-copies that came first at their pivot band here: answer once they settle."""
+    hits: list[Hit]
 
 
-def band_step(
-    lists: Mapping[str, list[str]],
-    member_of: Callable[[str], Member | None],
-    query: BandQuery,
-    release: bool = False,
-    horizon: str = "",
-) -> BandStep:
+def band_step(lists: Mapping[str, list[str]], query: BandQuery, horizon: str = "") -> BandStep:
     """Stage 2: index a page under its band keys and find the members that came before it
-    (members fetched before `horizon` are out of its window: forgotten, and dropped from the
-    lists it is added to).
-
-    Idempotent: a query seen before gets the same candidates and changes nothing. With
-    `release`, undecided predecessors are left out of the answer instead of awaited.
-    """
-    alive: dict[str, Member | None] = {}
-
-    def live(name: str) -> Member | None:
-        if name not in alive:
-            m = member_of(name)
-            alive[name] = m if m is not None and m.fetched_at >= horizon else None
-        return alive[name]
-
+    (references fetched before `horizon` are out of its window: dropped from the lists it is
+    added to). Idempotent: a query seen before gets the same hits and changes nothing."""
     updates: dict[str, list[str]] = {}
     earlier: dict[str, list[int]] = {}
     for index, key in query.bands:
         listed = lists.get(key, [])
-        if query.member in listed:
-            before = listed[: listed.index(query.member)]
+        if query.ref in listed:
+            before = listed[: listed.index(query.ref)]
         else:
-            kept = [name for name in listed if live(name) is not None]
+            kept = [ref for ref in listed if _listed(ref, horizon)]
             before = kept
             if len(kept) < MAX_BAND_MEMBERS:
-                updates[key] = [*kept, query.member]
+                updates[key] = [*kept, query.ref]
             elif kept != listed:
                 updates[key] = kept
-        for member in before:
-            earlier.setdefault(member, []).append(index)
-    candidates = [
-        Candidate(name, bands, m.id, m.content_hash, m.signature, m.shingles, m.words, m.root)
-        for name, bands in earlier.items()
-        if (m := live(name)) is not None
-    ]
-    known = member_of(query.member)
-    new = None
+        for ref in before:
+            if _listed(ref, horizon):
+                earlier.setdefault(ref, []).append(index)
+    return BandStep(updates, [Hit(ref, bands) for ref, bands in earlier.items()])
+
+
+def home_member(known: Member | None, query: BandQuery) -> Member | None:
+    """At a page's home partition: its record to store (None: unchanged)."""
+    if query.page is None:
+        return None
     if known is None:
-        q = query
-        new = Member(q.id, q.content_hash, q.signature, q.shingles, q.words, q.root, q.fetched_at)
-    elif query.root is not None and known.root != query.root:
-        new = replace(known, root=query.root)
-    awaits = _undecided_predecessors(query, candidates)
-    if release:
-        candidates = [c for c in candidates if c.member not in awaits]
-        awaits = []
-    return BandStep(updates, new, candidates, awaits)
+        return query.page
+    if query.root is not None and known.root != query.root:
+        return replace(known, root=query.root)
+    return None
 
 
-def _undecided_predecessors(query: BandQuery, candidates: list[Candidate]) -> list[str]:
-    """The undecided candidates the querying page would be a duplicate of (a published revision
-    being indexed waits for nobody)."""
-    undecided = [c for c in candidates if c.root is None]
-    if query.root is not None or not undecided:
-        return []
-    sketch = Sketch.decode(query.signature, query.shingles)
-    return sorted(
-        c.member
-        for c in undecided
-        if _predecessor(sketch, query.content_hash, query.words, c) is not None
-    )
+def expired_list(listed: list[str], horizon: str) -> list[str] | None:
+    """A band list without its references out of the window (None: nothing to drop)."""
+    kept = [ref for ref in listed if _listed(ref, horizon)]
+    return None if len(kept) == len(listed) else kept
+
+
+@dataclass(frozen=True, slots=True)
+class LookupStep:
+    """What a home partition answers: the candidates, or the members to wait for first."""
+
+    candidates: list[Candidate]
+    awaits: list[str]
+    """Undecided near-copies that came first at their pivot band, or members whose query is
+    still on its way here: answer once they are settled or here."""
+
+
+def lookup_step(
+    member_of: Callable[[str], Member | None],
+    lookup: Lookup,
+    horizon: str = "",
+    release: bool = False,
+) -> LookupStep:
+    """At a home partition: the records of a page's hits. With `release`, the members it would
+    wait for are left out instead."""
+    probe = lookup.probe
+    sketch = Sketch.decode(probe.signature, probe.shingles)
+    candidates, awaits = [], []
+    for hit in lookup.hits:
+        m = member_of(hit.ref)
+        if m is None:  # out of the window, or its query has not reached this partition yet
+            if _inside(hit.ref, horizon) and not release:
+                awaits.append(hit.ref)
+            continue
+        if m.fetched_at < horizon:
+            continue
+        c = Candidate(
+            hit.ref, hit.earlier_in, m.id, m.content_hash, m.signature, m.shingles, m.words, m.root
+        )
+        similar = _predecessor(sketch, probe.content_hash, probe.words, c) is not None
+        if m.root is None and similar:
+            if not release:
+                awaits.append(hit.ref)
+            continue
+        candidates.append(c)
+    return LookupStep(candidates, [] if release else sorted(awaits))
 
 
 def settle_member(member: Member | None, settle: BandSettle) -> Member | None:
-    """The member with its root set (None if it is not indexed here or already settled)."""
+    """The member with its root set (None if it is not kept here or already settled)."""
     if member is None or member.root == settle.root:
         return None
     return replace(member, root=settle.root)
 
 
 # --- stage 3: by article id, once every band partition answered -------------------------------
+
+
+def lookups(pending: Pending, partitions: int) -> dict[int, Lookup]:
+    """Once every band partition replied: the page's hits, by home partition (none: nothing
+    came before it)."""
+    page = pending.page
+    p, own = page.page, _ref(page, partitions)
+    merged: dict[str, set[int]] = {}
+    for hits in pending.replies.values():
+        for hit in hits:
+            if hit.ref != own:
+                merged.setdefault(hit.ref, set()).update(hit.earlier_in)
+    by_home: dict[int, list[Hit]] = {}
+    for ref, bands in merged.items():
+        by_home.setdefault(home_of(ref), []).append(Hit(ref, sorted(bands)))
+    probe = Member(
+        p.id, p.content_hash, _stored(page), page.shingles, p.word_count, None, p.fetched_at
+    )
+    return {
+        home: Lookup(origin_key(p.origin), p.id, probe, hits)
+        for home, hits in sorted(by_home.items())
+    }
 
 
 def gather_step(state: UrlState, pending: Pending, now: str, partitions: int) -> Decided:
@@ -600,11 +706,16 @@ def gather_step(state: UrlState, pending: Pending, now: str, partitions: int) ->
     if state.current is not None:
         decided = _against_current(state, page, now, partitions)
     else:
-        decided = _against_candidates(state, page, _merge(pending.replies.values()), now)
+        decided = _against_candidates(state, page, _merge(pending.answers.values()), now)
     root = decided.record.id if isinstance(decided.record, Article) else decided.record.duplicate_of
-    member = origin_key(page.page.origin)
-    settle = {part: BandSettle(member, root) for part in pending.parts}
-    return replace(decided, settle=settle)
+    ref = _ref(page, partitions)
+    return replace(decided, settle={home_of(ref): BandSettle(ref, root)})
+
+
+def _ref(page: Sketched, partitions: int) -> str:
+    """The page's member reference."""
+    home = band_partition(minhash.band_keys(_sketch(page))[0], partitions)
+    return member_ref(page.page, home)
 
 
 def _against_candidates(
@@ -655,23 +766,19 @@ def _predecessor(
     return similarity if pivot is not None and pivot in candidate.earlier_in else None
 
 
-def _merge(replies: Iterable[list[Candidate]]) -> list[Candidate]:
-    """One candidate per member, with the band indexes of every reply and its root if any
-    reply knew it (partitions learn a member's root at different moments)."""
-    merged: dict[str, Candidate] = {}
-    for reply in replies:
-        for c in reply:
-            seen = merged.get(c.member)
-            if seen is not None:
-                bands = sorted({*seen.earlier_in, *c.earlier_in})
-                c = replace(c, earlier_in=bands, root=c.root or seen.root)
-            merged[c.member] = c
-    return list(merged.values())
+def _merge(answers: Iterable[list[Candidate]]) -> list[Candidate]:
+    """The candidates of every home partition's answer (each member has one home)."""
+    return [c for answer in answers for c in answer]
 
 
 def add_reply(pending: Pending, reply: BandReply) -> Pending:
-    """The pending page with one more partition's answer (a repeated answer changes nothing)."""
-    return replace(pending, replies={**pending.replies, reply.part: reply.candidates})
+    """The pending page with one more partition's hits (a repeated reply changes nothing)."""
+    return replace(pending, replies={**pending.replies, reply.part: reply.hits})
+
+
+def add_answer(pending: Pending, answer: LookupAnswer) -> Pending:
+    """The pending page with one more home partition's candidates."""
+    return replace(pending, answers={**pending.answers, answer.part: answer.candidates})
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -754,8 +861,11 @@ class InProcess:
         if isinstance(step, Scatter):
             pending = step.pending
             for part, query in step.queries.items():
-                reply = BandReply(query.member, part, self._band(query))
-                pending = add_reply(pending, reply)
+                pending = add_reply(pending, BandReply(query.member, part, self._band(query)))
+            for home, lookup in lookups(pending, self.partitions).items():
+                answer = lookup_step(self.members.get, lookup)
+                assert not answer.awaits, "one page at a time: every earlier page is decided"
+                pending = add_answer(pending, LookupAnswer(lookup.member, home, answer.candidates))
             step = gather_step(step.state, pending, now, self.partitions)
         if step.state is not None:
             self.urls[deciding_id(page)] = delivered(step.state, [origin_key(page.page.origin)])
@@ -770,10 +880,10 @@ class InProcess:
     def _url(self, page: Sketched) -> UrlState:
         return self.urls.get(deciding_id(page), UrlState())
 
-    def _band(self, query: BandQuery) -> list[Candidate]:
-        step = band_step(self.lists, self.members.get, query)
-        assert not step.awaits, "one page at a time: every earlier page is decided"
+    def _band(self, query: BandQuery) -> list[Hit]:
+        step = band_step(self.lists, query)
         self.lists.update(step.lists)
-        if step.member is not None:
-            self.members[query.member] = step.member
-        return step.candidates
+        member = home_member(self.members.get(query.ref), query)
+        if member is not None:
+            self.members[query.ref] = member
+        return step.hits

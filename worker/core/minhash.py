@@ -23,6 +23,7 @@ new application id. BENCHMARKS.md has the measured precision/recall curve that c
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import zlib
@@ -114,14 +115,19 @@ def sketch(text: str) -> Sketch:
 
 def band_keys(sketch_: Sketch) -> list[str]:
     """One key per band: 16 hex characters naming the band's index and its values."""
-    raw = sketch_.values().tobytes()
-    width = ROWS * 4
-    return [
+    return list(_band_keys(sketch_.values().tobytes(), BANDS, ROWS))
+
+
+@functools.lru_cache(maxsize=4096)
+def _band_keys(raw: bytes, bands: int, rows: int) -> tuple[str, ...]:
+    """(Cached: each dedup stage derives a page's keys again, several times per page.)"""
+    width = rows * 4
+    return tuple(
         hashlib.blake2b(
             bytes([band]) + raw[band * width : (band + 1) * width], digest_size=8
         ).hexdigest()
-        for band in range(BANDS)
-    ]
+        for band in range(bands)
+    )
 
 
 def jaccard(a: Sketch, b: Sketch) -> float:

@@ -24,7 +24,7 @@ import logging
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -230,8 +230,8 @@ class Intake:
 
 class PendingPages:
     """The pages undecided in the dedup stages, in two tables: `pending` keeps the page (written
-    once), `replies` the band partitions it asked and their answers so far (rewritten at each
-    answer: a few hundred bytes, not the page's few kilobytes)."""
+    once), `replies` the band partitions and homes it asked and their answers so far (rewritten
+    at each answer: a few hundred bytes, not the page's few kilobytes)."""
 
     def __init__(self, tables: Tables) -> None:
         self.pages, self.progress = tables.pending, tables.replies
@@ -245,18 +245,6 @@ class PendingPages:
     def get(self, key: str) -> dedup.Pending | None:
         progress = self.progress.get(key)
         return None if progress is None else codec.pending(self.pages[key], progress)
-
-    def answer(self, reply: dedup.BandReply) -> dedup.Pending | None:
-        """The page, once this answer is the last one it waited for; else None (the answer is
-        kept, or the page was decided and delivered before this repeated answer came)."""
-        progress = self.progress.get(reply.member)
-        if progress is None:
-            return None
-        progress = codec.with_reply(progress, reply)
-        if not codec.answered(progress):
-            self.progress[reply.member] = progress
-            return None
-        return codec.pending(self.pages[reply.member], progress)
 
     def pop(self, key: str) -> None:
         self.pages.pop(key, None)
@@ -309,10 +297,12 @@ def _expire_url_state(part: int, key: str, stored: Any, horizon: str) -> Any:
 
 
 class BandStage:
-    """Stage 2, by band key: index a page and answer with the members that came before it.
+    """Stage 2, by band key: index a page under its band keys and reply with the members that
+    came before it; at a page's home partition, keep its record and answer lookups about it.
 
-    A page whose pivot predecessor is still undecided is answered once that member settles
-    (its query waits in the `waits` table), or once the wait passes `INGEST_DEDUP_WAIT_S`.
+    A lookup about an undecided near-copy that came first at the pivot band (or one whose
+    query has not reached its home yet) is answered once that member settles or arrives (it
+    waits in the `waits` table), or once the wait passes `INGEST_DEDUP_WAIT_S`.
     """
 
     def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
@@ -323,82 +313,93 @@ class BandStage:
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
-        """A settle updates a member and resumes who waited for it; a query is indexed and
-        (unless a published revision) answered; a release answers the waits that are overdue."""
+        """A query is indexed (and, unless a published text, replied to); a lookup answered or
+        held; a settle updates a member and resumes who waited for it; a release answers the
+        waits that are overdue."""
         message = codec.decode_band_message(event.value)
-        part = event.message.partition
         if isinstance(message, dedup.BandSettle):
-            key = _in(part, message.member)
-            settled = dedup.settle_member(codec.member(self.tables.members.get(key)), message)
+            known = codec.member(self.tables.members.get(message.member))
+            settled = dedup.settle_member(known, message)
             if settled is not None:
-                self.tables.members[key] = codec.plain(settled)
-            return Outcome(self._resume(part, message.member, release=False))
+                self.tables.members[message.member] = codec.plain(settled)
+            return Outcome(self._resume(message.member, release=False))
         if isinstance(message, dedup.BandRelease):
-            return Outcome(self._resume(part, message.member, release=True))
-        if message.root is not None:  # a published page indexed: nobody waits for an answer,
-            self._step(part, message, release=False)  # but pages may wait for it (replayed)
-            sends = self._resume(part, message.member, release=False)
-            return Outcome(sends, fetched_at=message.fetched_at)
-        sends = self._answer(part, message, time.time(), release=False)
-        return Outcome(sends, fetched_at=message.fetched_at)
+            return Outcome(self._resume(message.member, release=True))
+        if isinstance(message, dedup.Lookup):
+            sends = self._answer(event.message.partition, message, time.time(), release=False)
+            return Outcome(sends, fetched_at=message.probe.fetched_at)
+        return Outcome(self._index(event.message.partition, message), fetched_at=message.fetched_at)
 
     def sweepers(self) -> list[Sweeper]:
         """`band-members` and `band-lists` (waits are released by the timer, not expired)."""
         return [
             Sweeper(self.tables.members, _expire_member, self.window_s),
-            Sweeper(self.tables.bands, self._expire_list, self.window_s),
+            Sweeper(self.tables.bands, _expire_list, self.window_s),
         ]
-
-    def _expire_list(self, part: int, key: str, listed: list[str], horizon: str) -> Any:
-        """A band list without its members out of the window (deleted once none is left)."""
-        kept = [name for name in listed if self._alive(part, name, horizon)]
-        if not kept:
-            return DELETE
-        return KEEP if len(kept) == len(listed) else kept
-
-    def _alive(self, part: int, name: str, horizon: str) -> bool:
-        stored = self.tables.members.get(_in(part, name))
-        return stored is not None and stored.get("fetched_at", "") >= horizon
 
     def overdue(self, partitions: set[int]) -> list[Send]:
         """Releases for the waits older than the limit in these (this process's) partitions;
         updates the gauges of waiting pages."""
         now = time.time()
         sends, count, oldest = [], 0, now
-        for key, waiting in list(self.tables.waits.items()):
-            part, member = key.split(":", 1)
-            if int(part) not in partitions:
+        for member, waiting in list(self.tables.waits.items()):
+            home = dedup.home_of(member)
+            if home not in partitions:
                 continue
             since = min(w["since"] for w in waiting)
             count, oldest = count + len(waiting), min(oldest, since)
             if since <= now - self.wait_s:
                 release = codec.band_message(dedup.BandRelease(member))
-                sends.append(Send(self.topics.by_band, None, release, int(part)))
+                sends.append(Send(self.topics.by_band, None, release, home))
         metrics.DEDUP_WAITING.set(count)
         metrics.DEDUP_OLDEST_WAIT_S.set(now - oldest)
         return sends
 
-    def _answer(self, part: int, query: dedup.BandQuery, since: float, release: bool) -> list[Send]:
-        """The reply to a query, or none while it waits for an undecided near-copy."""
+    def _index(self, part: int, query: dedup.BandQuery) -> list[Send]:
+        """Add a page to its band lists (and its record at its home); the reply, unless it is a
+        published text being indexed; the lookups that waited for its record, resumed."""
+        lists = {key: self.tables.bands.get(key) or [] for _, key in query.bands}
+        horizon = dedup.horizon(query.fetched_at, _now(), self.window_s)
+        step = dedup.band_step(lists, query, horizon)
+        for key, listed in step.lists.items():
+            self.tables.bands[key] = listed
+        sends = []
+        known = self.tables.members.get(query.ref)
+        member = dedup.home_member(codec.member(known), query)
+        if member is not None:
+            self.tables.members[query.ref] = codec.plain(member)
+        if member is not None:  # arrived, or settled by its index: who waited goes on
+            sends += self._resume(query.ref, release=False)
+        if query.root is None:
+            reply = dedup.BandReply(query.member, part, step.hits)
+            sends.append(Send(self.topics.verdicts, query.id.encode(), codec.verdict(reply)))
+        return sends
+
+    def _answer(self, part: int, lookup: dedup.Lookup, since: float, release: bool) -> list[Send]:
+        """The answer to a lookup, or none while it waits for a member."""
         try:
-            step = self._step(part, query, release)
+            horizon = dedup.horizon(lookup.probe.fetched_at, _now(), self.window_s)
+
+            def member_of(ref: str) -> dedup.Member | None:
+                return codec.member(self.tables.members.get(ref))
+
+            step = dedup.lookup_step(member_of, lookup, horizon, release)
             candidates, awaits = step.candidates, step.awaits
         except Exception:  # answer anyway: a page waiting for no answer would never be decided
-            log.exception("band stage failed for %s: answering with no candidates", query.member)
+            log.exception("lookup failed for %s: answering with no candidates", lookup.member)
             candidates, awaits = [], []
         if awaits:
-            key = _in(part, awaits[0])
-            waiting = self.tables.waits.get(key) or []
-            if all(w["query"]["member"] != query.member for w in waiting):
-                entry = {"since": since, "query": codec.plain(query)}
-                self.tables.waits[key] = [*waiting, entry]
+            waiting = self.tables.waits.get(awaits[0]) or []
+            if all(w["lookup"]["member"] != lookup.member for w in waiting):
+                entry = {"since": since, "lookup": codec.plain(lookup)}
+                self.tables.waits[awaits[0]] = [*waiting, entry]
             return []
-        reply = dedup.BandReply(query.member, part, candidates)
-        return [Send(self.topics.verdicts, query.id.encode(), codec.encode(reply))]
+        answer = dedup.LookupAnswer(lookup.member, part, candidates)
+        return [Send(self.topics.verdicts, lookup.id.encode(), codec.verdict(answer))]
 
-    def _resume(self, part: int, member: str, release: bool) -> list[Send]:
-        """Answer the queries that waited for a member (or let them wait for the next one)."""
-        waiting = self.tables.waits.pop(_in(part, member), None) or []
+    def _resume(self, member: str, release: bool) -> list[Send]:
+        """Answer the lookups that waited for a member (or let them wait for the next one)."""
+        waiting = self.tables.waits.pop(member, None) or []
         limit = time.time() - self.wait_s
         sends = []
         for entry in waiting:
@@ -406,39 +407,28 @@ class BandStage:
             if overdue:
                 metrics.DEDUP_RELEASED.inc()
                 log.warning("%s waited over %.0f s for %s: answered without it",
-                            entry["query"]["member"], self.wait_s, member)  # fmt: skip
-            sends += self._answer(part, codec.band_query(entry["query"]), entry["since"], overdue)
+                            entry["lookup"]["member"], self.wait_s, member)  # fmt: skip
+            lookup = codec.lookup(entry["lookup"])
+            sends += self._answer(dedup.home_of(member), lookup, entry["since"], overdue)
         return sends
-
-    def _step(self, part: int, query: dedup.BandQuery, release: bool) -> dedup.BandStep:
-        lists = {key: self.tables.bands.get(key) or [] for _, key in query.bands}
-
-        def member_of(member: str) -> dedup.Member | None:
-            return codec.member(self.tables.members.get(_in(part, member)))
-
-        horizon = dedup.horizon(query.fetched_at, _now(), self.window_s)
-        step = dedup.band_step(lists, member_of, query, release, horizon)
-        for key, listed in step.lists.items():
-            self.tables.bands[key] = listed
-        if step.member is not None:
-            self.tables.members[_in(part, query.member)] = codec.plain(step.member)
-        return step
 
 
 def _expire_member(part: int, key: str, stored: dict[str, Any], horizon: str) -> Any:
-    """A member out of the window is deleted (a list naming it drops it when next written)."""
+    """A member out of the window is deleted (lists drop its reference by its fetch hour)."""
     return DELETE if stored.get("fetched_at", "") < horizon else KEEP
 
 
-def _in(part: int, member: str) -> str:
-    """A band-stage table key: a member is indexed in each partition that owns one of its band
-    keys, and each partition's entry must live in that partition's changelog (one shared key
-    would be written to whichever changelog partition changed it last)."""
-    return f"{part}:{member}"
+def _expire_list(part: int, key: str, listed: list[str], horizon: str) -> Any:
+    """A band list without its references out of the window (deleted once none is left)."""
+    kept = dedup.expired_list(listed, horizon)
+    if kept is None:
+        return KEEP
+    return kept or DELETE
 
 
 class GatherStage:
-    """Stage 3, by article id: collect the band answers for a page, then decide it."""
+    """Stage 3, by article id: collect the band partitions' hits, ask the hits' home partitions
+    for their records, then decide."""
 
     def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
         self.topics = topics
@@ -448,18 +438,39 @@ class GatherStage:
         self.output = output
 
     def handle(self, event: EventT) -> Outcome:
-        """Add the answer; with all answers in, decide (the pending page goes once delivered)."""
-        reply = codec.band_reply(event.value)
-        pending = self.pending.answer(reply)
-        if pending is None:
+        """Add a reply or an answer; with every reply in, look the hits up at their homes;
+        with every answer in, decide (the pending page goes once delivered)."""
+        message = codec.decode_verdict(event.value)
+        progress = self.pending.progress.get(message.member)
+        if progress is None:  # decided and delivered before this repeated message came
             return Outcome()
+        progress = codec.with_verdict(progress, message)
+        answer = isinstance(message, dedup.LookupAnswer)
+        if not codec.replied(progress) or (answer and not codec.answered(progress)):
+            self.pending.progress[message.member] = progress  # the page is not read
+            return Outcome()
+        pending = codec.pending(self.pending.pages[message.member], progress)
+        if not answer and not pending.complete:  # every reply in (again after a crash: a replay)
+            asks = dedup.lookups(pending, self.partitions)
+            pending = replace(pending, homes=sorted(asks))
+            unanswered = {h: ask for h, ask in asks.items() if h not in pending.answers}
+            if unanswered:
+                self.pending.progress[message.member] = codec.pending_entries(pending)[1]
+                return Outcome(_band_sends(self.topics, unanswered))
+        if not pending.complete:
+            self.pending.progress[message.member] = codec.pending_entries(pending)[1]
+            return Outcome()
+        return self._decide(message.member, pending)
+
+    def _decide(self, member: str, pending: dedup.Pending) -> Outcome:
+        """Decide a page with every answer in, then the pages of its id queued behind it."""
         page, now = pending.page, _now()
         state = codec.url_state(self.tables.urls.get(dedup.deciding_id(page)))
         step = dedup.gather_step(state, pending, now, self.partitions)
         sends, after = _apply(step, page, self.tables, self.topics)
-        decided = [reply.member]
+        decided = [member]
         state = step.state if step.state is not None else state  # what _apply stored
-        following = dedup.next_in_line(state, reply.member, self.pending.get, now, self.partitions)
+        following = dedup.next_in_line(state, member, self.pending.get, now, self.partitions)
         for queued, next_step in following:
             key = dedup.origin_key(queued.page.origin)
             if isinstance(next_step, dedup.Scatter):
@@ -514,9 +525,7 @@ def _forward(topics: Topics, step: dedup.Forward) -> Send:
     return Send(topics.by_url, dedup.deciding_id(step.page).encode(), codec.encode(step.page))
 
 
-def _band_sends(
-    topics: Topics, messages: Mapping[int, dedup.BandQuery | dedup.BandSettle]
-) -> list[Send]:
+def _band_sends(topics: Topics, messages: Mapping[int, codec.BandMessage]) -> list[Send]:
     """The band-stage messages, each to the partition that owns its band keys."""
     return [
         Send(topics.by_band, None, codec.band_message(message), partition)

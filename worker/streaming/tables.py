@@ -2,8 +2,8 @@
 
 `urls`, `pending` and `replies` are read and written by events of the by-url and verdicts
 topics (both keyed by article id); `bands`, `members` and `waits` by events of the by-band topic
-(partitioned by band key). Values are plain JSON objects (`codec` turns them into `core.dedup`
-records).
+(partitioned by band key; a member's record and the waits for it at its home partition).
+Values are plain JSON objects (`codec` turns them into `core.dedup` records).
 """
 
 from __future__ import annotations
@@ -65,17 +65,18 @@ class Tables:
     urls: Table
     """article id -> UrlState: current revision and every decision, by raw coordinates."""
     pending: Table
-    """origin key -> a page waiting for its band partitions' answers (or queued behind another
-    page of its id) and since when: written once."""
+    """origin key -> a page waiting for its band partitions' hits and home answers (or queued
+    behind another page of its id) and since when: written once."""
     replies: Table
-    """origin key -> the band partitions that page asked and their answers so far: rewritten at
-    each answer, so an answer does not rewrite the page (`core.dedup.Pending` is the two)."""
+    """origin key -> the band partitions and homes that page asked and their answers so far:
+    rewritten at each answer, so an answer does not rewrite the page (`core.dedup.Pending` is
+    the two)."""
     bands: Table
-    """band key -> origin keys of its members, in arrival order."""
+    """band key -> references of its members ('home:hour:partition:offset'), arrival order."""
     members: Table
-    """'partition:origin key' -> Member: what a band partition keeps of an indexed page."""
+    """member reference -> Member: an indexed page's record, at its home partition only."""
     waits: Table
-    """'partition:origin key' of an undecided member -> queries waiting for it to settle."""
+    """member reference -> lookups waiting for it to settle (or to arrive), at its home."""
 
     def written(self) -> list[asyncio.Future[Any]]:
         """The changelog records written since the last call, as futures acknowledged by the

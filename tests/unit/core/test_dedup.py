@@ -14,6 +14,7 @@ from worker.core.dedup import (
     BandReply,
     BandSettle,
     Decided,
+    Hit,
     InProcess,
     Member,
     Pending,
@@ -145,33 +146,58 @@ def query(p: Sketched, bands: list[tuple[int, str]] | None = None) -> BandQuery:
     return replace(only, bands=bands or only.bands)
 
 
+def index(lists: dict[str, list[str]], members: dict[str, Member], q: BandQuery) -> list[Hit]:
+    """A band partition handles a query: its lists, and the page's record at its home."""
+    step = dedup.band_step(lists, q)
+    lists.update(step.lists)
+    member = dedup.home_member(members.get(q.ref), q)
+    if member is not None:
+        members[q.ref] = member
+    return step.hits
+
+
 def test_a_band_answers_with_the_members_that_came_first_and_remembers_the_order() -> None:
-    a, b = page(A, story(1), 0), page(B, story(1), 1)
+    a, b = query(page(A, story(1), 0)), query(page(B, story(1), 1))
     lists: dict[str, list[str]] = {}
-    members: dict[str, Member] = {}
+    assert index(lists, {}, a) == []
+    assert index(lists, {}, b) == [Hit(a.ref, list(range(minhash.BANDS)))]
+    assert index(lists, {}, a) == []  # a replay: same answer, nothing appended
+    assert all(listed == [a.ref, b.ref] for listed in lists.values())
 
-    def run(q: BandQuery) -> list[dedup.Candidate]:
-        step = dedup.band_step(lists, members.get, q)
-        lists.update(step.lists)
-        if step.member is not None:
-            members[q.member] = step.member
-        return step.candidates
 
-    assert run(query(a)) == []
-    members["pages.raw:0:0"] = replace(members["pages.raw:0:0"], root=article_id(A))
-    [candidate] = run(query(b))
-    assert candidate.member == "pages.raw:0:0" and candidate.earlier_in == list(range(minhash.BANDS))
-    assert run(query(a)) == []  # a replay: same answer, nothing appended
-    assert all(listed == ["pages.raw:0:0", "pages.raw:0:1"] for listed in lists.values())
+def test_a_member_reference_names_its_home_partition_and_fetch_hour() -> None:
+    p = page(A, story(1), 7, "2025-05-01T10:30:00.000Z")
+    queries = dedup.band_queries(p, 4)
+    [home] = [part for part, q in queries.items() if q.page is not None]
+    assert {q.ref for q in queries.values()} == {f"{home}:{1746095400 // 3600}:0:7"}
+    assert dedup.home_of(queries[home].ref) == home
+
+
+def test_only_the_home_partition_keeps_the_record_and_learns_its_root() -> None:
+    queries = dedup.band_queries(page(A, story(1), 0), 4)
+    home = next(part for part, q in queries.items() if q.page is not None)
+    stored = dedup.home_member(None, queries[home])
+    assert stored is not None and stored.root is None
+    assert all(dedup.home_member(None, q) is None for part, q in queries.items() if part != home)
+    indexed = dedup.band_queries(page(A, story(1), 0), 4, root="r")[home]
+    assert dedup.home_member(stored, indexed) == replace(stored, root="r")
+    assert dedup.home_member(replace(stored, root="r"), indexed) is None
 
 
 def test_a_band_key_stops_taking_members_when_full() -> None:
     key = "00" * 8
-    lists = {key: [f"m{i}" for i in range(dedup.MAX_BAND_MEMBERS)]}
-    member = Member("id", "h", "sig", 3, 40, "id", "2025-05-01T00:00:00.000Z")
-    known = {name: member for name in lists[key]}
-    step = dedup.band_step(lists, known.get, query(page(A, story(1), 0), [(0, key)]))
+    lists = {key: [f"0:1:0:{i}" for i in range(dedup.MAX_BAND_MEMBERS)]}
+    step = dedup.band_step(lists, query(page(A, story(1), 0), [(0, key)]))
     assert step.lists == {}
+
+
+def test_an_origin_key_left_in_a_band_list_by_an_earlier_version_is_no_candidate_and_dropped() -> None:
+    """Band lists named members by origin key ('topic:partition:offset') before references."""
+    q = query(page(A, story(1), 0))
+    key = q.bands[0][1]
+    step = dedup.band_step({key: ["pages.raw:0:3"]}, q)
+    assert step.hits == [] and step.lists[key] == [q.ref]
+    assert dedup.expired_list(["pages.raw:0:3", q.ref], "") == [q.ref]
 
 
 def test_settling_sets_the_root_once() -> None:
@@ -217,10 +243,23 @@ def test_a_copy_of_a_duplicate_points_at_the_published_article() -> None:
     assert decide(engine, page(C, c, 2))[:2] == ("near", article_id(A))
 
 
+def asked(p: Sketched, hits: list[Hit], partitions: int = 1) -> dict[int, dedup.Lookup]:
+    """The lookups of a page whose band partitions replied with these hits."""
+    pending = dedup.add_reply(Pending(p, [0]), BandReply(dedup.origin_key(p.page.origin), 0, hits))
+    return dedup.lookups(pending, partitions)
+
+
+def decided(p: Sketched, candidates: list[dedup.Candidate]) -> dedup.Decided:
+    """Stage 3 once its home partition answered with these candidates."""
+    pending = Pending(p, [0], {0: []}, homes=[0], answers={0: candidates})
+    return dedup.gather_step(UrlState(), pending, NOW, 1)
+
+
 @pytest.mark.parametrize("pivot_first", ["a", "b"])
 def test_two_near_copies_at_the_same_moment_give_exactly_one_article(pivot_first: str) -> None:
     """Each band partition answers in its own order; the pivot band's order decides for both:
-    the later page there waits for the first one's decision, then points at its article."""
+    the later page there waits at the earlier one's home for its decision, then points at its
+    article."""
     text = story(1)
     pages = {"a": page(A, text, 0), "b": page(B, [*text[:-1], "A different last paragraph about the harbour and its ferry."], 1)}
     keys = {name: minhash.band_keys(minhash.Sketch.decode(p.signature, p.shingles)) for name, p in pages.items()}
@@ -230,40 +269,24 @@ def test_two_near_copies_at_the_same_moment_give_exactly_one_article(pivot_first
     second = "b" if pivot_first == "a" else "a"
     lists: dict[str, list[str]] = {}
     members: dict[str, Member] = {}
-    replies: dict[str, list[dedup.Candidate]] = {"a": [], "b": []}
-    waiting: dict[str, list[tuple[int, list[str]]]] = {"a": [], "b": []}
-
-    def band(name: str, index: int) -> dedup.BandStep:
-        [q] = dedup.band_queries(pages[name], 1).values()
-        step = dedup.band_step(lists, members.get, replace(q, bands=[q.bands[index]]))
-        lists.update(step.lists)
-        if step.member is not None:
-            members[q.member] = step.member
-        return step
-
-    for index in range(minhash.BANDS):  # one partition per band, each with its own order
-        order = ["a", "b"] if (index == pivot) == (pivot_first == "a") else ["b", "a"]
+    hits: dict[str, list[Hit]] = {"a": [], "b": []}
+    for band in range(minhash.BANDS):  # one partition per band, each with its own order
+        order = ["a", "b"] if (band == pivot) == (pivot_first == "a") else ["b", "a"]
         for name in order:
-            step = band(name, index)
-            if step.awaits:
-                waiting[name].append((index, step.awaits))
-            else:
-                replies[name] += step.candidates
-    first = dedup.origin_key(pages[pivot_first].page.origin)
-    assert waiting == {pivot_first: [], second: [(pivot, [first])]}
+            [q] = dedup.band_queries(pages[name], 1).values()
+            hits[name] += index(lists, members, replace(q, bands=[q.bands[band]]))
+    lookup = {name: asked(pages[name], hits[name])[0] for name in pages}
+    steps = {name: dedup.lookup_step(members.get, lookup[name]) for name in pages}
+    [first] = [q.ref for q in dedup.band_queries(pages[pivot_first], 1).values()]
+    assert steps[pivot_first].awaits == [] and steps[second].awaits == [first]
 
-    def decide_(name: str) -> dedup.Decided:
-        p = pages[name]
-        pending = dedup.add_reply(Pending(p, [0]), BandReply(dedup.origin_key(p.page.origin), 0, replies[name]))
-        return dedup.gather_step(UrlState(), pending, NOW, 1)
-
-    published = decide_(pivot_first)
+    published = decided(pages[pivot_first], steps[pivot_first].candidates)
     assert isinstance(published.record, Article)
-    members[first] = dedup.settle_member(members[first], published.settle[0]) or members[first]
-    resumed = band(second, pivot)  # the settle reaches the pivot band: the waiting query resumes
-    assert resumed.awaits == [] and any(c.root == published.record.id for c in resumed.candidates)
-    replies[second] += resumed.candidates
-    dropped = decide_(second).record
+    [settle] = published.settle.values()
+    members[first] = dedup.settle_member(members[first], settle) or members[first]
+    resumed = dedup.lookup_step(members.get, lookup[second])  # the settle resumes the wait
+    assert resumed.awaits == [] and [c.root for c in resumed.candidates] == [published.record.id]
+    dropped = decided(pages[second], resumed.candidates).record
     assert isinstance(dropped, Duplicate)
     assert (dropped.kind, dropped.duplicate_of) == ("near", published.record.id)
 
@@ -274,14 +297,32 @@ def test_a_released_wait_leaves_the_undecided_predecessor_out() -> None:
     a, b = page(A, story(1), 0), page(B, story(1), 1)
     lists: dict[str, list[str]] = {}
     members: dict[str, Member] = {}
-    first = dedup.band_step(lists, members.get, query(a))
-    lists.update(first.lists)
-    members["pages.raw:0:0"] = first.member
-    assert dedup.band_step(lists, members.get, query(b)).awaits == ["pages.raw:0:0"]
-    released = dedup.band_step(lists, members.get, query(b), release=True)
+    index(lists, members, query(a))
+    [lookup] = asked(b, index(lists, members, query(b))).values()
+    assert dedup.lookup_step(members.get, lookup).awaits == [query(a).ref]
+    released = dedup.lookup_step(members.get, lookup, release=True)
     assert (released.awaits, released.candidates) == ([], [])
-    other = dedup.band_step(lists, members.get, query(page(C, story(2), 2)))
-    assert other.awaits == []  # a different story never waits
+    [probe] = [q.page for q in dedup.band_queries(page(C, story(2), 2), 1).values()]
+    assert probe is not None
+    unlike = dedup.lookup_step(members.get, replace(lookup, probe=probe))
+    assert unlike.awaits == [] and [c.root for c in unlike.candidates] == [None]  # never waits
+
+
+def test_a_hit_whose_record_is_not_home_yet_is_awaited_unless_out_of_the_window() -> None:
+    a, b = page(A, story(1), 0, T0), page(B, story(1), 1, T2)
+    [lookup] = asked(b, [Hit(query(a).ref, [0])]).values()
+    assert dedup.lookup_step({}.get, lookup).awaits == [query(a).ref]  # its query is on its way
+    assert dedup.lookup_step({}.get, lookup, horizon=dedup.horizon(T2, LATER, HOUR)).awaits == []
+
+
+def test_lookups_go_to_each_hit_home_partition_and_never_about_the_page_itself() -> None:
+    p = page(A, story(1), 0)
+    own = next(iter(dedup.band_queries(p, 4).values())).ref
+    hits = [Hit(own, [0]), Hit("1:5:0:9", [3]), Hit("3:5:0:8", [1]), Hit("1:5:0:7", [2])]
+    by_home = asked(p, hits, partitions=4)
+    assert {home: [h.ref for h in lk.hits] for home, lk in by_home.items()} == {1: ["1:5:0:9", "1:5:0:7"], 3: ["3:5:0:8"]}
+    stored = minhash.Sketch.decode(p.signature, p.shingles).compact().encode()
+    assert all(lk.probe.signature == stored and lk.id == p.page.id for lk in by_home.values())
 
 
 def test_a_url_with_an_article_is_compared_with_it_first() -> None:
@@ -302,21 +343,6 @@ def test_records_carry_every_field_of_the_page() -> None:
     assert isinstance(dup, Duplicate)
     assert (dup.kind, dup.duplicate_of, dup.similarity, dup.stale) == ("near", "x" * 32, 0.7, False)
     assert (dup.id, dup.url, dup.meta, dup.origin) == (p.page.id, A, {"offset": 0}, p.page.origin)
-
-
-@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
-def test_a_root_known_to_one_band_partition_is_kept_whatever_the_order_of_replies(order: tuple[int, int]) -> None:
-    """Partitions learn a member's root at different moments: one reply may still say None."""
-    first, copy = page(A, story(1), 0), page(B, story(1), 1)
-    [q] = dedup.band_queries(first, 1).values()
-    settled = dedup.Candidate(q.member, list(range(minhash.BANDS)), q.id, q.content_hash, q.signature, q.shingles, q.words, "root-id")
-    replies = [BandReply("m", 0, [settled]), BandReply("m", 1, [replace(settled, root=None)])]
-    pending = Pending(copy, [0, 1])
-    for index in order:
-        pending = dedup.add_reply(pending, replies[index])
-    record = dedup.gather_step(UrlState(), pending, NOW, 2).record
-    assert isinstance(record, Duplicate)
-    assert (record.kind, record.duplicate_of) == ("content", "root-id")
 
 
 def test_a_teaser_of_a_repetitive_article_is_not_its_duplicate() -> None:
@@ -412,17 +438,18 @@ def test_members_out_of_the_window_are_no_candidates_and_leave_the_lists() -> No
     old, new = page(A, story(1), 0, T0), page(B, story(1), 1, T2)
     lists: dict[str, list[str]] = {}
     members: dict[str, Member] = {}
-    bands = [(i, k) for i, k in enumerate(minhash.band_keys(dedup._sketch(old)))][:3]
-    first = dedup.band_step(lists, members.get, query(old, bands))
-    assert first.member is not None
-    lists.update(first.lists)
-    members["pages.raw:0:0"] = replace(first.member, root=article_id(A))
-    inside = dedup.band_step(lists, members.get, query(new, bands), horizon=dedup.horizon(T0, LATER, HOUR))
-    assert [c.member for c in inside.candidates] == ["pages.raw:0:0"]
-    after = dedup.band_step(lists, members.get, query(new, bands), horizon=dedup.horizon(T2, LATER, HOUR))
-    assert after.candidates == [] and after.awaits == []
-    assert all(listed == ["pages.raw:0:1"] for listed in after.lists.values())
-    assert after.member is not None and after.member.fetched_at == T2
+    index(lists, members, query(old))
+    members[query(old).ref] = replace(members[query(old).ref], root=article_id(A))
+    inside = dedup.band_step(lists, query(new), horizon=dedup.horizon(T0, LATER, HOUR))
+    assert [h.ref for h in inside.hits] == [query(old).ref]
+    [lookup] = asked(new, inside.hits).values()
+    assert [c.root for c in dedup.lookup_step(members.get, lookup).candidates] == [article_id(A)]
+    gone = dedup.lookup_step(members.get, lookup, horizon=dedup.horizon(T2, LATER, HOUR))
+    assert gone.candidates == [] and gone.awaits == []
+    after = dedup.band_step(lists, query(new), horizon=dedup.horizon(T2, LATER, HOUR))
+    assert after.hits == [] and all(listed == [query(new).ref] for listed in after.lists.values())
+    horizon = dedup.horizon(T2, LATER, HOUR)
+    assert dedup.expired_list([query(old).ref, query(new).ref], horizon) == [query(new).ref]
 
 
 def test_an_id_keeps_its_latest_decisions_only() -> None:

@@ -53,21 +53,36 @@ class Pipeline:
     def deliver(self, send: Send, delivered: bool = True) -> None:
         """Handle one message; `delivered=False`: the process dies before its outputs are in."""
         self.queue.remove(send)
-        event = SimpleNamespace(value=send.value, key=send.key, message=SimpleNamespace(partition=send.partition))
-        outcome = self.stages[send.topic].handle(event)
+        outcome = self.stages[send.topic].handle(self.event(send))
         if delivered:
             self.send([*outcome.sends, *outcome.after])
             if outcome.done is not None:
                 outcome.done()
 
-    def crash_on_last_answer(self) -> Send:
-        """Deliver the queued answers but the last; that one is decided and stored, then the
-        process dies before its outputs are in. Returns it, to be read again after a restart."""
-        *answers, last = self.queue
-        for answer in answers:
-            self.deliver(answer)
-        self.deliver(last, delivered=False)
-        return last
+    def crash_on_decision(self) -> Send:
+        """Deliver the queued band and verdict messages in order until one decides a page; that
+        one is decided and stored, then the process dies before its outputs are in. Returns it,
+        to be read again after a restart."""
+        while True:
+            send = next(s for s in self.queue if s.topic in ("by_band", "verdicts"))
+            self.queue.remove(send)
+            outcome = self.stages[send.topic].handle(self.event(send))
+            if any(s.topic in ("articles", "duplicates") for s in outcome.sends):
+                return send
+            self.send([*outcome.sends, *outcome.after])
+            if outcome.done is not None:
+                outcome.done()
+
+    def looked_up_first(self, p: Any) -> None:
+        """Deliver a page's band replies (then its lookups) before any other's: it asks about
+        the pages before it while they are still undecided."""
+        for send in [s for s in self.queue if s.topic == "verdicts" and s.key == p.page.id.encode()]:
+            self.deliver(send)
+        self.drain("by_band")
+
+    @staticmethod
+    def event(send: Send) -> Any:
+        return SimpleNamespace(value=send.value, key=send.key, message=SimpleNamespace(partition=send.partition))
 
     def drain(self, *topics: str) -> None:
         """Deliver every message of these topics, in queue order, including what they send."""
@@ -89,14 +104,15 @@ def test_a_copy_in_flight_with_its_original_waits_and_points_at_the_article() ->
     flow.intake(copy)
     flow.drain("by_url")  # both ask the bands before any decides
     flow.drain("by_band")
+    flow.looked_up_first(copy)
     assert flow.tables.waits, "the copy waits for the undecided original"
     flow.run()
     article, duplicate = flow.outputs
     assert article["id"] == original.page.id and "revision" in article
     assert (duplicate["kind"], duplicate["duplicate_of"]) == ("content", original.page.id)
     assert not flow.tables.waits and not flow.tables.pending
-    indexed = {(p, q.member) for page_ in (original, copy) for p, q in dedup.band_queries(page_, PARTITIONS).items()}
-    assert set(flow.tables.members) == {f"{p}:{m}" for p, m in indexed}, "one entry per partition"
+    refs = {q.ref for page_ in (original, copy) for q in dedup.band_queries(page_, PARTITIONS).values()}
+    assert set(flow.tables.members) == refs, "one record per page, at its home partition"
     assert all(m["root"] == original.page.id for m in flow.tables.members.values())
 
 
@@ -106,6 +122,7 @@ def test_a_wait_past_the_limit_is_released_and_the_page_decided_without_it() -> 
     flow.intake(original)
     flow.intake(copy)
     flow.drain("by_url", "by_band")
+    flow.looked_up_first(copy)
     band: BandStage = flow.stages["by_band"]
     [(key, waiting)] = flow.tables.waits.items()
     time.sleep(0.01)
@@ -129,6 +146,7 @@ def test_a_replayed_decision_resumes_the_pages_that_wait_for_it() -> None:
     flow.intake(original)
     flow.intake(copy)
     flow.drain("by_url", "by_band")
+    flow.looked_up_first(copy)
     *first, last = [s for s in flow.queue if s.key == original.page.id.encode()]
     for reply in first:
         flow.deliver(reply)
@@ -165,7 +183,7 @@ def test_a_page_decided_behind_another_is_delivered_again_after_a_crash() -> Non
     flow.intake(first)
     flow.intake(refetch)
     flow.drain("by_url", "by_band")
-    last = flow.crash_on_last_answer()  # both decided and stored, then the process died
+    last = flow.crash_on_decision()  # both decided and stored, then the process died
     assert flow.outputs == [] and flow.tables.urls[first.page.id]["waiting"]
     flow.send([last])  # the answer is read again after the restart
     flow.run()
@@ -214,7 +232,7 @@ def test_a_page_arriving_while_a_queued_one_is_sent_on_is_sent_on_too() -> None:
     flow.intake(original)
     flow.intake(update)
     flow.drain("by_url", "by_band")
-    last = flow.crash_on_last_answer()  # original decided, update sent on, then the process died
+    last = flow.crash_on_decision()  # original decided, update sent on, then the process died
     flow.intake(refetch)
     flow.deliver(flow.queue[-1])
     assert [s.key for s in flow.queue] == [copy.page.id.encode()], "the re-fetch is sent on"
@@ -254,7 +272,6 @@ def test_a_decision_is_sent_before_the_band_messages_that_depend_on_it() -> None
     for reply in rest:
         flow.deliver(reply)
     flow.queue.remove(verdict)
-    event = SimpleNamespace(value=verdict.value, key=verdict.key, message=SimpleNamespace(partition=verdict.partition))
-    outcome = flow.stages["verdicts"].handle(event)
+    outcome = flow.stages["verdicts"].handle(flow.event(verdict))
     assert [s.topic for s in outcome.sends] == ["articles"]
     assert outcome.after and {s.topic for s in outcome.after} == {"by_band"}
