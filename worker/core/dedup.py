@@ -638,16 +638,20 @@ def lookup_step(
     lookup: Lookup,
     horizon: str = "",
     release: bool = False,
+    swept: str = "",
 ) -> LookupStep:
-    """At a home partition: the records of a page's hits. With `release`, the members it would
-    wait for are left out instead."""
+    """At a home partition: the records of a page's hits (`horizon`: the asking page's). A
+    missing record is waited for only when it cannot have been deleted: fetched in an hour after
+    `swept` (now minus the window: the sweep deletes nothing fetched after that), so a late page
+    whose hits have expired is answered at once. With `release`, the members it would wait for
+    are left out instead."""
     probe = lookup.probe
     sketch = Sketch.decode(probe.signature, probe.shingles)
     candidates, awaits = [], []
     for hit in lookup.hits:
         m = member_of(hit.ref)
         if m is None:  # out of the window, or its query has not reached this partition yet
-            if _inside(hit.ref, horizon) and not release:
+            if _inside(hit.ref, max(horizon, swept)) and not release:
                 awaits.append(hit.ref)
             continue
         if m.fetched_at < horizon:

@@ -378,12 +378,14 @@ class BandStage:
     def _answer(self, part: int, lookup: dedup.Lookup, since: float, release: bool) -> list[Send]:
         """The answer to a lookup, or none while it waits for a member."""
         try:
-            horizon = dedup.horizon(lookup.probe.fetched_at, _now(), self.window_s)
+            now = _now()
+            horizon = dedup.horizon(lookup.probe.fetched_at, now, self.window_s)
+            swept = dedup.horizon(now, now, self.window_s)
 
             def member_of(ref: str) -> dedup.Member | None:
                 return codec.member(self.tables.members.get(ref))
 
-            step = dedup.lookup_step(member_of, lookup, horizon, release)
+            step = dedup.lookup_step(member_of, lookup, horizon, release, swept)
             candidates, awaits = step.candidates, step.awaits
         except Exception:  # answer anyway: a page waiting for no answer would never be decided
             log.exception("lookup failed for %s: answering with no candidates", lookup.member)

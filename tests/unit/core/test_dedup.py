@@ -315,6 +315,17 @@ def test_a_hit_whose_record_is_not_home_yet_is_awaited_unless_out_of_the_window(
     assert dedup.lookup_step({}.get, lookup, horizon=dedup.horizon(T2, LATER, HOUR)).awaits == []
 
 
+def test_a_late_page_does_not_wait_for_a_hit_the_sweep_may_have_deleted() -> None:
+    """Both pages fetched long before now: the page's own window holds the hit, but the home's
+    sweep (now minus the window) may have deleted its record, so it is not waited for."""
+    a, b = page(A, story(1), 0, T0), page(B, story(1), 1, T2)
+    [lookup] = asked(b, [Hit(query(a).ref, [0])]).values()
+    day = 24 * HOUR
+    fresh = dedup.lookup_step({}.get, lookup, dedup.horizon(T2, T2, day), swept=dedup.horizon(T2, T2, day))
+    late = dedup.lookup_step({}.get, lookup, dedup.horizon(T2, LATER, day), swept=dedup.horizon(LATER, LATER, day))
+    assert fresh.awaits == [query(a).ref] and late.awaits == [] and late.candidates == []
+
+
 def test_lookups_go_to_each_hit_home_partition_and_never_about_the_page_itself() -> None:
     p = page(A, story(1), 0)
     own = next(iter(dedup.band_queries(p, 4).values())).ref
