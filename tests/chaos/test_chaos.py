@@ -145,10 +145,15 @@ def verify(sent: dict[tuple[int, int], Input], records: list[Any], names: Names)
     """Account for every input; see the module docstring for what counts as what."""
     v = Verdict(inputs=len(sent))
     by_origin: dict[tuple[int, int], list[tuple[str, ...]]] = defaultdict(list)
+    internal = 0  # records about an internal message (a stage's error boundary), not a page
     for r in records:
         o = r.value["origin"]
+        if o["topic"] != names.raw:
+            internal += 1
+            v.examples.append(f"record about internal message {o}: {decision(r.topic, r.value, names)}")
+            continue
         by_origin[(o["partition"], o["offset"])].append(decision(r.topic, r.value, names))
-    v.stray = len(set(by_origin) - set(sent))
+    v.stray = len(set(by_origin) - set(sent)) + internal
     group_articles: dict[int, set[str]] = defaultdict(set)
     group_dup_targets: dict[int, set[str]] = defaultdict(set)
     updates: dict[int, dict[int, tuple[Any, ...]]] = defaultdict(dict)

@@ -244,11 +244,21 @@ class PendingPages:
 
     def get(self, key: str) -> dedup.Pending | None:
         progress = self.progress.get(key)
-        return None if progress is None else codec.pending(self.pages[key], progress)
+        page = None if progress is None else self.pages.get(key)
+        return None if progress is None or page is None else codec.pending(page, progress)
 
     def pop(self, key: str) -> None:
+        """Forget a delivered page: its page entry first, so a process killed in between
+        leaves only a progress entry, which nothing counts as undecided (`orphan`)."""
         self.pages.pop(key, None)
         self.progress.pop(key, None)
+
+    def orphan(self, key: str) -> bool:
+        """True (and the progress entry dropped) if a page's progress outlived its page."""
+        if key in self.pages:
+            return False
+        self.progress.pop(key, None)
+        return True
 
 
 class UrlStage:
@@ -450,6 +460,8 @@ class GatherStage:
         answer = isinstance(message, dedup.LookupAnswer)
         if not codec.replied(progress) or (answer and not codec.answered(progress)):
             self.pending.progress[message.member] = progress  # the page is not read
+            return Outcome()
+        if self.pending.orphan(message.member):  # decided and delivered, forgotten half-way
             return Outcome()
         pending = codec.pending(self.pending.pages[message.member], progress)
         if not answer and not pending.complete:  # every reply in (again after a crash: a replay)

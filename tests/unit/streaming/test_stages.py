@@ -275,3 +275,19 @@ def test_a_decision_is_sent_before_the_band_messages_that_depend_on_it() -> None
     outcome = flow.stages["verdicts"].handle(flow.event(verdict))
     assert [s.topic for s in outcome.sends] == ["articles"]
     assert outcome.after and {s.topic for s in outcome.after} == {"by_band"}
+
+
+def test_an_answer_repeated_after_a_crash_forgot_the_page_half_way_changes_nothing() -> None:
+    """The process died between deleting a delivered page's entry and its progress entry: an
+    answer replayed later finds only the progress, drops it, and sends nothing."""
+    flow = Pipeline()
+    flow.intake(page(A, story(1), 0))
+    flow.drain("by_url", "by_band")
+    [reply] = [s for s in flow.queue if s.topic == "verdicts"][:1]
+    flow.run()
+    [member] = [k for k in flow.tables.urls[page(A, story(1), 0).page.id]["decisions"]]
+    part = codec.decode_verdict(reply.value).part
+    flow.tables.replies[member] = {"parts": [part], "replies": {}}  # left behind
+    outcome = flow.stages["verdicts"].handle(flow.event(reply))
+    assert (outcome.sends, outcome.after) == ([], []) and member not in flow.tables.replies
+    assert len(flow.outputs) == 1
