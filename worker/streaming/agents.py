@@ -376,9 +376,8 @@ class BandStage:
         sends = []
         known = self.tables.members.get(query.ref)
         member = dedup.home_member(codec.member(known), query)
-        if member is not None:
-            self.tables.members[query.ref] = codec.plain(member)
         if member is not None:  # arrived, or settled by its index: who waited goes on
+            self.tables.members[query.ref] = codec.plain(member)
             sends += self._resume(query.ref, release=False)
         if query.root is None:
             reply = dedup.BandReply(query.member, part, step.hits)
