@@ -240,8 +240,9 @@ def _publications(
     label: Mapping[int, Labelled], decided: Mapping[int, Decision]
 ) -> tuple[int, set[str], dict[str, set[str]]]:
     """How many true clusters have no published id; the clusters with more than one; and of
-    these the stories with a substantial update with one id besides those first published by
-    copies, with all their ids."""
+    these the stories with a substantial update with at most one id besides those first
+    published by copies (the publisher's own; none when the publisher's pages joined an
+    article a copy published first), with all their ids."""
     ids: dict[str, set[str]] = {item.cluster: set() for item in label.values()}
     by_copy: dict[str, set[str]] = defaultdict(set)
     for msg, decision in sorted(decided.items()):
@@ -252,7 +253,7 @@ def _publications(
             ids[item.cluster].add(decision.cluster)
     updated = {item.cluster for item in label.values() if item.case == "substantial_update"}
     split = {cluster for cluster, found in ids.items() if len(found) > 1}
-    explained = {c: ids[c] for c in split if c in updated and len(ids[c] - by_copy[c]) == 1}
+    explained = {c: ids[c] for c in split if c in updated and len(ids[c] - by_copy[c]) <= 1}
     return sum(not found for found in ids.values()), split, explained
 
 

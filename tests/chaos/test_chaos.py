@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,12 @@ def make_plan(rng: random.Random) -> Plan:
         near = article_html(50_000 + g, note=f"Editor's note: copy {g} of this story adds a line of its own.")
         later = first + rng.randint(2, 7)
         slots[later].append(Input(orjson.dumps(message(f"https://near.example.org/{g}", near)), group=g))
-    for u in range(UPDATES):
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
+    for u in range(UPDATES):  # fetched within the dedup window (older pages: README, rule 6)
         url, first = f"https://updated.example.com/{u}", rng.randrange(n_chunks - 8)
         for version, slot in ((1, first), (2, first + rng.randint(2, 7))):
-            page = message(url, article_html(70_000 + 2 * u + version), fetched_at=f"2025-05-0{version}T08:00:00Z")
+            fetched_at = f"{yesterday}T0{version}:00:00Z"
+            page = message(url, article_html(70_000 + 2 * u + version), fetched_at=fetched_at)
             slots[slot].append(Input(orjson.dumps(page), update=(u, version)))
     for i in range(HOSTILE):
         reason, make = HOSTILE_KINDS[i % len(HOSTILE_KINDS)]

@@ -258,3 +258,17 @@ def test_a_story_split_by_a_copy_is_cut_into_its_parts_and_nothing_else_is() -> 
     assert (cut.clusters_split, cut.precision, cut.recall) == (0, 1.0, 1.0)
     records[1] = article(1, "f" * 32)
     assert score(cut_copy_splits(labels(), records), records).clusters_split == 1
+
+
+def test_a_story_whose_every_article_a_copy_published_first_is_explained_too() -> None:
+    """A copy published the story first and the publisher's update joined its article; a copy
+    of the update decided before the update reached the bands published its own: explained."""
+    cases = [("original", "new"), ("syndicated", "duplicate"), ("substantial_update", "revision"),
+             ("syndicated", "duplicate")]  # fmt: skip
+    story = [
+        Labelled({"meta": {"msg": n, "cluster": "s", "case": c, "expect": e}, "url": f"https://x.example/{n}"}, "s", c, "")
+        for n, (c, e) in enumerate(cases)
+    ]
+    records = [duplicate(0, "e" * 32, "near"), article(1, "e" * 32), article(2, "e" * 32, 2), article(3, "f" * 32)]
+    result = score(story, records)
+    assert (result.clusters_split, result.clusters_split_by_copy) == (1, 1)
