@@ -144,11 +144,19 @@ def pending(page: dict[str, Any], progress: dict[str, Any]) -> Pending:
 
 def pending_entries(record: Pending) -> tuple[dict[str, Any], dict[str, Any]]:
     """A pending page as the `pending` table keeps it (the page, since when) and as the
-    `replies` table does (the partitions and homes asked, their answers so far)."""
-    page = {"page": plain(record.page), "since": record.since}
-    progress = {"parts": record.parts, "replies": plain(record.replies), "homes": record.homes,
-                "answers": plain(record.answers)}  # fmt: skip
-    return page, progress
+    `replies` table does (`progress_entry`)."""
+    return {"page": plain(record.page), "since": record.since}, progress_entry(record)
+
+
+def progress_entry(record: Pending) -> dict[str, Any]:
+    """What the `replies` table keeps of a pending page: the partitions and homes it asked and
+    their answers so far (not the page)."""
+    return {
+        "parts": record.parts,
+        "replies": plain(record.replies),
+        "homes": record.homes,
+        "answers": plain(record.answers),
+    }
 
 
 def with_verdict(progress: dict[str, Any], message: Verdict) -> dict[str, Any]:

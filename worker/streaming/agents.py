@@ -468,10 +468,10 @@ class GatherStage:
             pending = replace(pending, homes=sorted(asks))
             unanswered = {h: ask for h, ask in asks.items() if h not in pending.answers}
             if unanswered:
-                self.pending.progress[message.member] = codec.pending_entries(pending)[1]
+                self.pending.progress[message.member] = codec.progress_entry(pending)
                 return Outcome(_band_sends(self.topics, unanswered))
         if not pending.complete:
-            self.pending.progress[message.member] = codec.pending_entries(pending)[1]
+            self.pending.progress[message.member] = codec.progress_entry(pending)
             return Outcome()
         return self._decide(message.member, pending)
 
