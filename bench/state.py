@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from rocksdict import BlockBasedOptions, Cache, Options, Rdict
+from rocksdict import Rdict
 
 from worker import codec
 from worker.core import minhash
@@ -56,14 +56,14 @@ from worker.records import Extracted, Sketched, Source
 from worker.settings import Settings
 from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
 from worker.streaming.expiry import Sweeper
-from worker.streaming.tables import ROCKSDB_OPTIONS, Tables
+from worker.streaming.tables import Tables, rocksdb_options
 from worker.streaming.topics import Topics
 
 TABLES = ("urls", "pending", "replies", "bands", "members", "waits")
 RECENT = 10_000
+"""Earlier pages a near-copy or a re-fetch is drawn from."""
 SAMPLE = 100_000
 """Event durations kept for the percentiles."""
-"""Earlier pages a near-copy or a re-fetch is drawn from."""
 NEAR_SHARE, REFETCH_SHARE, REDRAWN = 0.25, 0.15, 0.2
 TEXT = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 90)[:4_600]
 """Every page's cleaned text: as long as the dev corpus's mean main text (4,600 characters),
@@ -76,7 +76,7 @@ class RocksTable(MutableMapping[str, Any]):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = path.name
-        self.db = Rdict(str(path), _options())
+        self.db = Rdict(str(path), rocksdb_options())
         self.cursor: bytes | None = None
 
     def __getitem__(self, key: str) -> Any:
@@ -114,18 +114,6 @@ class RocksTable(MutableMapping[str, Any]):
 
     def close(self) -> None:
         self.db.close()
-
-
-def _options() -> Options:
-    """The worker's per-database limits (`streaming.tables.ROCKSDB_OPTIONS`)."""
-    options = Options(raw_mode=True)
-    options.create_if_missing(True)
-    options.set_write_buffer_size(ROCKSDB_OPTIONS["write_buffer_size"])
-    options.set_max_write_buffer_number(ROCKSDB_OPTIONS["max_write_buffer_number"])
-    table = BlockBasedOptions()
-    table.set_block_cache(Cache(ROCKSDB_OPTIONS["block_cache_size"]))
-    options.set_block_based_table_factory(table)
-    return options
 
 
 @dataclass

@@ -84,7 +84,12 @@ async def test_a_killed_worker_restores_its_tables_from_its_volume(
     await s.page("https://copies.example.net/5", html("Copy", stories[5]), "copy", dup=("content", "v5"),
                  fetched_at="2026-11-03T08:00:00Z")  # fmt: skip
     s.check(await s.outputs(collector))
-    assert "url-state" in " ".join(p.name for p in (volume / names.app_id).rglob("*.db"))
+    databases = list((volume / names.app_id).rglob("*.db"))
+    assert "url-state" in " ".join(p.name for p in databases)
+    # Every table database is compressed with zstd (faust would leave RocksDB's snappy).
+    compressions = {line.strip() for db in databases for options in db.glob("OPTIONS-*")
+                    for line in options.read_text().splitlines() if line.strip().startswith("compression=")}  # fmt: skip
+    assert compressions == {"compression=kZSTD"}, compressions
 
 
 def generations(log: str) -> list[int]:
