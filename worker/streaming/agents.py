@@ -19,16 +19,19 @@ is in, and a refused record exits the process, whose replay sends the stored dec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
 import faust
+import faust.streams as faust_streams
 from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT, StreamT, TopicT
@@ -51,6 +54,10 @@ from worker.streaming.topics import Topics
 log = logging.getLogger(__name__)
 
 BATCH_WAIT_S = 0.05
+STAGE_BATCH = 256
+"""Events a dedup stage decides before it outputs them together."""
+STAGE_BATCH_WAIT_S = 0.005
+"""How long a dedup stage waits for more events before it outputs those it has."""
 PARTITIONER = DefaultPartitioner()
 """The producer's: which by-url partition an article id is in."""
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
@@ -161,24 +168,44 @@ def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tu
 
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
-    """Run a dedup stage one event at a time, in order; each event also expires a few entries
-    of its partition."""
+    """Run a dedup stage on the events as they come, in order, deciding each against the tables
+    as the events before it left them; each event also expires a few entries of its partition.
+    The events that came together are then output together (`Output.decide`): three broker
+    round trips per batch, not per event."""
     sweepers = stage.sweepers()
-    async for event in stream.events():
-        if not output.unsettled([event]):
-            continue
-        outcome = _guarded(stage, event, output)
+    async for batch in cast(faust.Stream[bytes], stream).take_events(
+        STAGE_BATCH, within=STAGE_BATCH_WAIT_S
+    ):
+        decided: list[tuple[Outcome, EventT]] = []
+        for event in output.unsettled(batch):
+            with _current(event):
+                outcome = _guarded(stage, event, output)
+                decided.append((outcome, event))
+                try:
+                    for sweeper in sweepers:
+                        sweeper.step(event.message.partition, outcome.fetched_at, _now())
+                except Exception:  # a sweep never fails a page: its entries are looked at later
+                    log.exception("expiry sweep failed in partition %s", event.message.partition)
         try:
-            await output.decide(outcome, event)
+            await output.decide(decided)
         except Exception as exc:
             exits.output_failed(exc)
-        if outcome.done is not None:
-            outcome.done()
-        try:
-            for sweeper in sweepers:
-                sweeper.step(event.message.partition, outcome.fetched_at, _now())
-        except Exception:  # a sweep never fails a page: its entries are looked at again later
-            log.exception("expiry sweep failed in partition %s", event.message.partition)
+        for outcome, event in decided:
+            if outcome.done is not None:
+                with _current(event):
+                    outcome.done()
+
+
+@contextlib.contextmanager
+def _current(event: EventT) -> Iterator[None]:
+    """Make `event` faust's current event: a table write goes to the store and the changelog
+    of the current event's partition, and a batch from `take_events` leaves only its last
+    event current."""
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
 
 
 def _guarded(stage: Stage, event: EventT, output: Output) -> Outcome:
@@ -610,11 +637,14 @@ class Output:
         for item in pending:
             await self._settle(*item)
 
-    async def decide(self, outcome: Outcome, event: EventT) -> None:
-        """A dedup stage's outcome: once the table writes that decided it are in the changelog,
-        its records, then, once they are acknowledged, the messages that make other pages
-        depend on them; the event is settled once all are in. (So a record is never out while
-        its decision could still be lost with the process: a replay, on any worker, finds it.)
+    async def decide(self, decided: Sequence[tuple[Outcome, EventT]]) -> None:
+        """Dedup stage outcomes, in their events' order: once the table writes that decided
+        them are in the changelog, their records, then, once those are acknowledged, the
+        messages that make other pages depend on them; the events are settled once all are in.
+        (So a record is never out while its decision could still be lost with the process: a
+        replay, on any worker, finds it.) Messages leave in the order handling the events one
+        at a time would give; records of consecutive events go out together, up to an event
+        with dependent messages.
 
         Raises if anything is refused or not acknowledged in time; the caller exits, and the
         replay sends the stored decision again. (A record too large cannot be replaced by a
@@ -625,13 +655,26 @@ class Output:
         deadline = time.monotonic() + self.settings.send_timeout_s
         for written in self.written():
             await _within(written, deadline)
-        for batch in (outcome.sends, outcome.after):
-            deadline = time.monotonic() + self.settings.send_timeout_s
-            futures = [await self._send(send, deadline) for send in batch]
-            for future in futures:
-                await _within(future, deadline)
-        self.consumer().settle(event.message)
-        self.clock.mark()
+        wave: list[Send] = []
+        for outcome, _ in decided:  # every message in the order one event at a time gives
+            wave += outcome.sends
+            if outcome.after:
+                await self._deliver(wave)
+                await self._deliver(outcome.after)
+                wave = []
+        await self._deliver(wave)
+        consumer = self.consumer()
+        for _, event in decided:
+            consumer.settle(event.message)
+        if decided:
+            self.clock.mark()
+
+    async def _deliver(self, sends: Sequence[Send]) -> None:
+        """Send records together and wait until the broker has them all."""
+        deadline = time.monotonic() + self.settings.send_timeout_s
+        futures = [await self._send(send, deadline) for send in sends]
+        for future in futures:
+            await _within(future, deadline)
 
     async def _settle(
         self, futures: list[asyncio.Future[Any]], deadline: float, sends: list[Send], event: EventT
