@@ -53,7 +53,6 @@ from worker.streaming.topics import Topics
 
 log = logging.getLogger(__name__)
 
-BATCH_WAIT_S = 0.05
 STAGE_BATCH = 256
 """Events a dedup stage decides before it outputs them together."""
 STAGE_BATCH_WAIT_S = 0.005
@@ -118,17 +117,16 @@ def register(
 
     @app.agent(topics.raw, name="intake")
     async def run_intake(stream: StreamT[bytes]) -> None:
-        """Clean raw pages in parallel child processes, in batches; publish in input order."""
-        async for batch in cast(faust.Stream[bytes], stream).take_events(
-            settings.batch_size, within=BATCH_WAIT_S
-        ):
-            events = output.unsettled(batch)
-            try:
-                await output.publish(
-                    [asyncio.ensure_future(intake.handle(e)) for e in events], events
-                )
-            except Exception as exc:  # faust would ack the batch anyway: never let it
-                exits.output_failed(exc)
+        """Clean raw pages in child processes, up to `INGEST_BATCH_SIZE` in flight; publish
+        each once cleaned (after the earlier pages in flight with the same key)."""
+        flights = Flights(settings.batch_size)
+        try:  # noack: faust's compiled stream iterator would commit each event once the next
+            # is taken, bypassing `SettlingConsumer.ack`, while its page is still in flight
+            async for event in cast(faust.Stream[bytes], stream).noack().events():
+                if output.unsettled([event]):
+                    await flights.start(event.key, functools.partial(intake.publish, event))
+        finally:  # the agent stops: its pages in flight are not settled, hence replayed
+            flights.cancel()
 
     for topic, name, stage in stages:
         app.agent(topic, name=name)(functools.partial(_run_stage, output, stage))
@@ -242,6 +240,13 @@ class Intake:
             rules=pipeline.rules_from(settings),
         )
 
+    async def publish(self, event: EventT, before: asyncio.Future[None] | None) -> None:
+        """Clean one page, then, once the earlier page `before` is out, publish it."""
+        cleaned = asyncio.ensure_future(self.handle(event))
+        if before is not None:
+            await asyncio.wait([before])
+        await self.output.publish([cleaned], [event])
+
     async def handle(self, event: EventT) -> list[Send]:
         """Clean one page in a child process (the boundary: a bug rejects only this page)."""
         origin = source_of(event)
@@ -253,6 +258,50 @@ class Intake:
         if isinstance(result, Failure):
             return [self.output.rejection(result, origin, event.key, event.value)]
         return [Send(self.topics.by_url, result.page.id.encode(), codec.encode(result))]
+
+
+class Flights:
+    """Pages in flight through intake, at most `limit` at once: each cleaned as soon as a child
+    process is free, and published once cleaned, after the earlier pages with the same Kafka
+    key (what Kafka orders), never after a slow page of another key."""
+
+    def __init__(self, limit: int) -> None:
+        self.free = asyncio.Semaphore(limit)
+        self.flying: set[asyncio.Future[None]] = set()
+        self.last: dict[bytes, asyncio.Future[None]] = {}
+        """Per key, the latest page in flight."""
+
+    async def start(self, key: bytes | None, publish: Publish) -> None:
+        """Wait for a free place, then start one page's flight."""
+        await self.free.acquire()
+        before = self.last.get(key) if key is not None else None
+        flight = asyncio.ensure_future(self._fly(publish, before))
+        self.flying.add(flight)
+        flight.add_done_callback(self.flying.discard)
+        if key is not None:
+            self.last[key] = flight
+            flight.add_done_callback(functools.partial(self._landed, key))
+
+    def cancel(self) -> None:
+        """Stop every page in flight."""
+        for flight in list(self.flying):
+            flight.cancel()
+
+    async def _fly(self, publish: Publish, before: asyncio.Future[None] | None) -> None:
+        try:
+            await publish(before)
+        except Exception as exc:  # faust would ack the event anyway: never let it
+            exits.output_failed(exc)
+        finally:
+            self.free.release()
+
+    def _landed(self, key: bytes, flight: asyncio.Future[None]) -> None:
+        if self.last.get(key) is flight:
+            del self.last[key]
+
+
+Publish = Callable[[asyncio.Future[None] | None], Awaitable[None]]
+"""Clean and publish one page, publishing only once the given earlier flight has landed."""
 
 
 class PendingPages:

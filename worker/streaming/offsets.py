@@ -5,6 +5,9 @@ faust-streaming 0.15 moves committed offsets past messages nobody processed, in 
 
 - its streams acknowledge events on their own: in `finally` blocks when an agent is cancelled
   or its `take` buffer is closed, and for messages fetched before a rebalance that they skip;
+  its compiled stream iterator (`faust._cython.streams`) acknowledges each event once the
+  agent takes the next, inlining `Consumer.ack` so that no override sees it: an agent that
+  hands events on before they are settled iterates a `noack()` stream (`agents.run_intake`);
 - when fetched offsets jump it records the missing ones as a "gap" (meant for compacted topics
   and transaction markers) and commits past them, but the jump is usually its own doing: it
   drops fetched messages when flow stops for a rebalance (faust-streaming #606);
