@@ -100,11 +100,15 @@ class RocksTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in iter(self))
 
-    def next_keys(self, partition: int, limit: int) -> list[str]:
-        """The sweep's next keys (`expiry.Scan`; one database for all partitions here)."""
-        raw = [k for k in islice(self.db.keys(from_key=self.cursor), limit + 1) if k != self.cursor]
-        self.cursor = raw[limit - 1] if len(raw) >= limit else None
-        return [orjson.loads(k) for k in raw[:limit]]
+    def next_entries(self, partition: int, limit: int) -> list[tuple[str, Any]]:
+        """The sweep's next entries (`expiry.Scan`; one database for all partitions here)."""
+        raw = [
+            (k, v)
+            for k, v in islice(self.db.items(from_key=self.cursor), limit + 1)
+            if k != self.cursor
+        ]
+        self.cursor = raw[limit - 1][0] if len(raw) >= limit else None
+        return [(orjson.loads(k), orjson.loads(v)) for k, v in raw[:limit]]
 
     def disk_bytes(self) -> int:
         """Bytes of the database's files once flushed and fully compacted."""

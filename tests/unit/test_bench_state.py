@@ -36,6 +36,6 @@ def test_a_rocksdb_table_is_swept_from_where_it_stopped(tmp_path) -> None:  # ty
     table = state.RocksTable(tmp_path / "t")
     for key in "abcde":
         table[key] = 1
-    assert table.next_keys(0, 2) == ["a", "b"] and table.next_keys(0, 2) == ["c", "d"]
-    assert table.next_keys(0, 2) == ["e"] and table.next_keys(0, 2) == ["a", "b"]
+    assert table.next_entries(0, 2) == [("a", 1), ("b", 1)] and table.next_entries(0, 2) == [("c", 1), ("d", 1)]
+    assert table.next_entries(0, 2) == [("e", 1)] and table.next_entries(0, 2) == [("a", 1), ("b", 1)]
     table.close()

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from faust.stores.rocksdb import Store as RocksDBStore
 
-from worker import metrics
+from worker import codec, metrics
 from worker.core import dedup
 from worker.streaming.tables import Table
 
@@ -35,9 +35,10 @@ DELETE = object()
 
 
 class Scan(Protocol):
-    """Where a sweep goes on: the next keys of a partition, from where it stopped."""
+    """Where a sweep goes on: the next entries (key, stored value) of a partition, from where
+    it stopped."""
 
-    def next_keys(self, partition: int, limit: int) -> list[Any]: ...
+    def next_entries(self, partition: int, limit: int) -> list[tuple[Any, Any]]: ...
 
 
 class Sweeper:
@@ -63,8 +64,7 @@ class Sweeper:
         if clock is None or self.window_s <= 0:
             return
         horizon = dedup.horizon(clock, now, self.window_s)
-        for key in self.scan.next_keys(partition, PER_EVENT):
-            stored = self.table.get(key)
+        for key, stored in self.scan.next_entries(partition, PER_EVENT):
             if stored is None:
                 continue
             verdict = self.check(partition, key, stored, horizon)
@@ -77,23 +77,24 @@ class Sweeper:
 
 
 class RocksDBScan:
-    """The keys of a faust table's RocksDB database of a partition, in key order, wrapping
-    around at its end (nothing for a memory table)."""
+    """The entries of a faust table's RocksDB database of a partition, in key order, wrapping
+    around at its end (nothing for a memory table). Read in one pass over the database and
+    decoded here: through the table, each entry would be looked up and decoded again."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
         self.cursors: dict[int, bytes | None] = {}
 
-    def next_keys(self, partition: int, limit: int) -> list[Any]:
+    def next_entries(self, partition: int, limit: int) -> list[tuple[Any, Any]]:
         store = self.table.data
         if not isinstance(store, RocksDBStore):
             return []
         cursor = self.cursors.get(partition)
         db = store._db_for_partition(partition)
         raw = [
-            k
-            for k in islice(db.keys(from_key=cursor), limit + 1)
+            (k, v)
+            for k, v in islice(db.items(from_key=cursor), limit + 1)
             if k != cursor and k != store.offset_key
         ][:limit]
-        self.cursors[partition] = raw[-1] if raw else None
-        return [store._decode_key(k) for k in raw]
+        self.cursors[partition] = raw[-1][0] if raw else None
+        return [(codec.decode(k), codec.decode(v)) for k, v in raw]
