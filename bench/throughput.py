@@ -21,7 +21,7 @@ with SIGTERM afterwards:
 - D: B on a stream where 40% of the messages re-fetch an earlier one (same URL and HTML, a
   later fetched_at): they must come out as `url` duplicates.
 - E: B where 1 page in 100 (copies 0, 100, 200...) takes 5 s more to clean: a
-  `sitecustomize.py` on the worker's PYTHONPATH wraps `pipeline.process_sketched` to sleep
+  `sitecustomize.py` on the worker's PYTHONPATH wraps `pipeline.process_reusable` to sleep
   for messages whose URL carries a marker (the extraction processes are forked from a
   forkserver started with the worker's environment; the marked pages' latencies show
   whether the wrapper ran there).
@@ -99,17 +99,17 @@ import time
 
 import worker.pipeline
 
-_clean = worker.pipeline.process_sketched
+_clean = worker.pipeline.process_reusable
 
 
 @functools.wraps(_clean)
-def process_sketched(value, *args, **kwargs):
+def process_reusable(value, *args, **kwargs):
     if value and {marker!r} in value:
         time.sleep({seconds!r})
     return _clean(value, *args, **kwargs)
 
 
-worker.pipeline.process_sketched = process_sketched
+worker.pipeline.process_reusable = process_reusable
 '''
 Origin = tuple[str, int, int]
 """(topic, partition, offset) of the raw message an output is about."""

@@ -21,6 +21,11 @@ STALLED_S = Gauge(
     "Seconds since the committed offsets last moved",
     registry=REGISTRY,
 )
+REFETCH_REUSED = Counter(
+    "ingest_refetch_reused",
+    "Raw pages not cleaned: an unchanged re-fetch of a page this process cleaned (worker.refetch)",
+    registry=REGISTRY,
+)
 DEDUP_WAITING = Gauge(
     "ingest_dedup_waiting_pages",
     "Pages waiting at this worker's band partitions for an undecided near-copy",

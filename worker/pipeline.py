@@ -46,10 +46,18 @@ def process(
     value: bytes | None, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
 ) -> Extracted | Failure:
     """Run every step on one raw message; a PageError becomes a Failure."""
+    result = _process(value, origin, max_page_bytes, rules)
+    return result if isinstance(result, Failure) else result[0]
+
+
+def _process(
+    value: bytes | None, origin: Source, max_page_bytes: int, rules: PageRules
+) -> tuple[Extracted, datetime | None] | Failure:
+    """`process`, and the moment from which the same page fetched later may clean otherwise."""
     page: RawPage | None = None
     try:
         page = parse(value, max_page_bytes)
-        return clean(page, origin, max_page_bytes, rules)
+        return _clean(page, origin, max_page_bytes, rules)
     except PageError as exc:
         return _failure(exc.reason, exc.detail, page)
     except MemoryError:  # the child's address-space limit (runner), hit by this page
@@ -69,11 +77,31 @@ def process_sketched(
     value: bytes | None, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
 ) -> Sketched | Failure:
     """`process`, then the cleaned text's MinHash sketch (for near-duplicate detection)."""
-    result = process(value, origin, max_page_bytes, rules)
+    result = process_reusable(value, origin, max_page_bytes, rules)
+    return result if isinstance(result, Failure) else result.sketched
+
+
+@dataclass(frozen=True, slots=True)
+class Reusable:
+    """A sketched page, and until when a re-fetch of the same bytes cleans the same."""
+
+    sketched: Sketched
+    same_until: str | None
+    """ISO-8601: a re-fetch fetched from then on may get other dates (None: never)."""
+
+
+def process_reusable(
+    value: bytes | None, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
+) -> Reusable | Failure:
+    """`process_sketched`, telling until when its result holds for the same page re-fetched
+    (`refetch.Cache`)."""
+    result = _process(value, origin, max_page_bytes, rules)
     if isinstance(result, Failure):
         return result
-    sketch = minhash.sketch(result.text)
-    return Sketched(result, sketch.encode(), sketch.shingles)
+    extracted, same_until = result
+    sketch = minhash.sketch(extracted.text)
+    until = None if same_until is None else envelope.iso_utc(same_until)
+    return Reusable(Sketched(extracted, sketch.encode(), sketch.shingles), until)
 
 
 def parse(value: bytes | None, max_page_bytes: int) -> RawPage:
@@ -89,6 +117,13 @@ def clean(
     page: RawPage, origin: Source, max_page_bytes: int, rules: PageRules = DEFAULT_RULES
 ) -> Extracted:
     """Turn a validated page into an Extracted record."""
+    return _clean(page, origin, max_page_bytes, rules)[0]
+
+
+def _clean(
+    page: RawPage, origin: Source, max_page_bytes: int, rules: PageRules
+) -> tuple[Extracted, datetime | None]:
+    """`clean`, and the moment from which the same page fetched later may clean otherwise."""
     canonicalize_url(page.url)  # refuses a URL we cannot canonicalize before any parsing
     decode.check_content_type(page.headers)
     html = page.html
@@ -98,9 +133,11 @@ def clean(
     if len(html) > max_page_bytes:
         raise PageError(Reason.TOO_LARGE, f"page is {len(html)} characters (max {max_page_bytes})")
     decode.check_markup(html)
-    fetched_at = page.fetched_at or _kafka_time(origin)
-    found = clean_html(html, page.url, page.status, datetime.fromisoformat(fetched_at), rules)
-    return Extracted(
+    fetched_at = fetch_time(page, origin)
+    found, same_until = clean_html(
+        html, page.url, page.status, datetime.fromisoformat(fetched_at), rules
+    )
+    extracted = Extracted(
         id=fingerprint.article_id(found.canonical_url),
         url=page.url,
         word_count=word_count(found.text),
@@ -111,6 +148,7 @@ def clean(
         origin=origin,
         **{f.name: getattr(found, f.name) for f in fields(Cleaned)},
     )
+    return extracted, same_until
 
 
 def rules_from(settings: Any) -> PageRules:
@@ -119,6 +157,11 @@ def rules_from(settings: Any) -> PageRules:
     return PageRules.parse(
         settings.reject_page_types, settings.listing_link_share, settings.short_text_words
     )
+
+
+def fetch_time(page: RawPage, origin: Source) -> str:
+    """The page's fetch time: as it says, else its raw message's Kafka timestamp."""
+    return page.fetched_at or _kafka_time(origin)
 
 
 def _kafka_time(origin: Source) -> str:

@@ -51,6 +51,8 @@ class Settings:
     extract_tasks_per_child: int = 500
     extract_memory_bytes: int = 2048 * MIB
     batch_size: int = 32
+    refetch_cache_bytes: int = 64 * MIB
+    """Compressed cleaned pages kept to recognize unchanged re-fetches (`refetch`); 0: none."""
     reject_page_types: str = "listing,homepage,error"
     """Comma-separated page types rejected instead of published (listing, homepage, error,
     paywall, other); see core/pagetype.py."""
@@ -195,6 +197,7 @@ ENV: dict[str, str] = {
     "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",
     "INGEST_EXTRACT_MEMORY_BYTES": "extract_memory_bytes",
     "INGEST_BATCH_SIZE": "batch_size",
+    "INGEST_REFETCH_CACHE_BYTES": "refetch_cache_bytes",
     "INGEST_REJECT_PAGE_TYPES": "reject_page_types",
     "INGEST_LISTING_LINK_SHARE": "listing_link_share",
     "INGEST_SHORT_TEXT_WORDS": "short_text_words",

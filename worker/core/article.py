@@ -28,8 +28,11 @@ REASONS = {
 
 def clean_html(
     html: str, url: str, status: int | None, fetched: datetime, rules: pagetype.PageRules
-) -> Cleaned:
-    """Clean one page; raise PageError for a page that is not a publishable article."""
+) -> tuple[Cleaned, datetime | None]:
+    """Clean one page; raise PageError for a page that is not a publishable article. With
+    the page, the moment from which the same HTML fetched later may clean differently (a
+    date it gives stops being in the future: `dates.next_change`; None: never). Nothing
+    else in the cleaning depends on the fetch time."""
     tree = extract.parse(html)
     extract.strip_chrome(tree)
     signals = read_signals(tree)
@@ -42,7 +45,7 @@ def clean_html(
     text = "\n\n".join(kept)
     language, confidence = detect_language(text, signals.lang)
     published = dates.published(signals, url, text, fetched)
-    return Cleaned(
+    cleaned = Cleaned(
         canonical_url=metadata.canonical_url(signals, url, canonicalize_url),
         date_published=published,
         date_modified=dates.modified(signals, published, fetched),
@@ -52,6 +55,7 @@ def clean_html(
         quality=_quality(html, paragraphs, text, confidence, signals),
         **meta,
     )
+    return cleaned, dates.next_change(signals, url, text, fetched)
 
 
 def _paragraphs(tree: Any, url: str) -> list[str]:

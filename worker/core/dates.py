@@ -140,6 +140,30 @@ def not_after(found: tuple[date, datetime | None], fetched: datetime) -> bool:
     return start <= fetched
 
 
+def _becomes_valid(found: tuple[date, datetime | None]) -> datetime:
+    """The first moment at which a date is no longer after the fetch time (`not_after`)."""
+    day, moment = found
+    if moment is not None:
+        return moment
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - LATEST_OFFSET
+
+
+def next_change(signals: Signals, url: str, text: str, fetched: datetime) -> datetime | None:
+    """The earliest moment after `fetched` at which a date the page gives stops being in the
+    future (None: it gives none). Fetched again before then, the same page gets the same
+    dates; from then on it may not (a date rejected as after the fetch becomes valid)."""
+    candidates = [
+        *_declared(signals), *signals.shown_dates, *_modified_sources(signals),
+        _url_date(url), signals.header_text, text[:TEXT_SCAN_CHARS],
+    ]  # fmt: skip
+    later = [
+        _becomes_valid(found)
+        for found in (parse_date(c) for c in candidates if c)
+        if found and not not_after(found, fetched)
+    ]
+    return min(later, default=None)
+
+
 def first_valid(candidates: Iterable[str | None], fetched: datetime) -> date | None:
     """The first candidate string that parses to a date not after the fetch time."""
     for candidate in candidates:
@@ -193,11 +217,16 @@ def modified(signals: Signals, published_: str | None, fetched: datetime) -> str
 
 def _modified(signals: Signals, fetched: datetime) -> date | None:
     """The first declared modification date not after the fetch."""
+    return first_valid(_modified_sources(signals), fetched)
+
+
+def _modified_sources(signals: Signals) -> list[str | None]:
+    """Machine-readable modification dates, best source first."""
     sources: list[str | None] = [jsonld_text(article_field(signals, "dateModified"))]
     sources += [v for name in MODIFIED_METAS for v in signals.meta.get(name, [])]
     sources += signals.itemprops.get("datemodified", [])
     sources += [v for v, context in signals.times if context == "modified"]
-    return first_valid(sources, fetched)
+    return sources
 
 
 def _url_date(url: str) -> str | None:

@@ -36,7 +36,7 @@ from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT, StreamT, TopicT
 
-from worker import codec, metrics, pipeline
+from worker import codec, metrics, pipeline, refetch
 from worker.core import dedup
 from worker.core.envelope import iso_utc
 from worker.errors import Reason
@@ -235,10 +235,11 @@ class Intake:
         self.output = output
         self.clock = clock
         self.process = functools.partial(
-            pipeline.process_sketched,
+            pipeline.process_reusable,
             max_page_bytes=settings.max_page_bytes,
             rules=pipeline.rules_from(settings),
         )
+        self.refetches = refetch.Cache(settings.refetch_cache_bytes, settings.max_page_bytes)
 
     async def publish(self, event: EventT, before: asyncio.Future[None] | None) -> None:
         """Clean one page, then, once the earlier page `before` is out, publish it."""
@@ -251,13 +252,26 @@ class Intake:
         """Clean one page in a child process (the boundary: a bug rejects only this page)."""
         origin = source_of(event)
         try:
-            result = await self.runner.run(self.process, event.value, origin)
+            result = await self._sketched(event.value, origin)
         except Exception as exc:
             result = internal_failure(exc)
         self.clock.mark()  # a page finished (even by timing out): progress, nothing settled yet
         if isinstance(result, Failure):
             return [self.output.rejection(result, origin, event.key, event.value)]
         return [Send(self.topics.by_url, result.page.id.encode(), codec.encode(result))]
+
+    async def _sketched(self, value: bytes | None, origin: Source) -> Sketched | Failure:
+        """An unchanged re-fetch of a page this process cleaned as cleaning would give it
+        (`refetch`), or the page cleaned in a child process."""
+        found, again = self.refetches.lookup(value, origin)
+        if again is not None:
+            return again
+        result = await self.runner.run(self.process, value, origin)
+        if isinstance(result, Failure):
+            return result
+        if found is not None:
+            self.refetches.keep(found, result)
+        return result.sketched
 
 
 class Flights:

@@ -25,7 +25,7 @@ CHROME = [
 @pytest.fixture(scope="module")
 def aggregator() -> Cleaned:
     """An aggregator page republishing a wire story, like the one in the issue."""
-    return clean_html((PAGES / "aggregator-id.html").read_text(encoding="utf-8"), URL, 200, FETCHED, RULES)
+    return clean_html((PAGES / "aggregator-id.html").read_text(encoding="utf-8"), URL, 200, FETCHED, RULES)[0]
 
 
 def test_aggregator_metadata(aggregator: Cleaned) -> None:
@@ -59,7 +59,11 @@ def test_aggregator_quality(aggregator: Cleaned) -> None:
 def test_a_publication_date_after_the_fetch_is_not_taken() -> None:
     html = (PAGES / "aggregator-id.html").read_text(encoding="utf-8")
     early = datetime(2025, 4, 20, tzinfo=timezone.utc)
-    assert clean_html(html, URL, None, early, RULES).date_published is None
+    cleaned, same_until = clean_html(html, URL, None, early, RULES)
+    assert cleaned.date_published is None
+    # Fetched again once that date has come, the page cleans otherwise: the re-fetch cache knows.
+    assert same_until is not None and early < same_until
+    assert clean_html(html, URL, None, same_until, RULES)[0].date_published is not None
 
 
 def test_listing_homepage_and_shell_are_rejected_with_their_reasons() -> None:
@@ -78,14 +82,14 @@ def test_listing_homepage_and_shell_are_rejected_with_their_reasons() -> None:
 
 def test_which_page_types_are_rejected_is_configurable() -> None:
     listing = (PAGES / "listing.html").read_text(encoding="utf-8")
-    kept = clean_html(listing, "https://news.example/local/", None, FETCHED, PageRules(reject=frozenset()))
+    kept = clean_html(listing, "https://news.example/local/", None, FETCHED, PageRules(reject=frozenset()))[0]
     assert kept.page_type == "listing"
     paywalled = (
         "<html><head><script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"isAccessibleForFree\": false}"
         "</script></head><body><article><h1>Budget talks</h1><p>The council met on Monday to discuss the budget "
         "for next year, officials said.</p></article></body></html>"
     )
-    assert clean_html(paywalled, "https://news.example/a", None, FETCHED, RULES).page_type == "paywall"
+    assert clean_html(paywalled, "https://news.example/a", None, FETCHED, RULES)[0].page_type == "paywall"
     with pytest.raises(PageError) as info:
         clean_html(paywalled, "https://news.example/a", None, FETCHED, PageRules(reject=frozenset({"paywall"})))
     assert info.value.reason is Reason.NOT_ARTICLE_PAYWALL
@@ -100,6 +104,6 @@ def test_a_split_body_is_restored_and_quality_stays_in_range() -> None:
         + block.format(first) + "<div class='ad'><span>Advertisement</span></div>" + block.format(second)
         + "</main></body></html>"
     )
-    cleaned = clean_html(html, "https://news.example/2025/04/26/barrier", None, FETCHED, RULES)
+    cleaned, _ = clean_html(html, "https://news.example/2025/04/26/barrier", None, FETCHED, RULES)
     assert "second block continues" in cleaned.text
     assert 0.0 <= cleaned.quality["boilerplate_removed"] <= 1.0
