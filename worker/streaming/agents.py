@@ -240,6 +240,8 @@ class Intake:
             rules=pipeline.rules_from(settings),
         )
         self.refetches = refetch.Cache(settings.refetch_cache_bytes, settings.max_page_bytes)
+        self.cleaning: dict[refetch.Key, asyncio.Future[pipeline.Reusable | Failure]] = {}
+        """Inputs being cleaned in a child process now, by `refetch.key`."""
 
     async def publish(self, event: EventT, before: asyncio.Future[None] | None) -> None:
         """Clean one page, then, once the earlier page `before` is out, publish it."""
@@ -264,9 +266,20 @@ class Intake:
         """An unchanged re-fetch of a page this process cleaned as cleaning would give it
         (`refetch`), or the page cleaned in a child process."""
         found, again = self.refetches.lookup(value, origin)
+        earlier = None if found is None else self.cleaning.get(found)
+        if earlier is not None:  # the same input is being cleaned here: its page may do
+            await asyncio.wait([earlier])
+            found, again = self.refetches.lookup(value, origin)
         if again is not None:
             return again
-        result = await self.runner.run(self.process, value, origin)
+        cleaning = asyncio.ensure_future(self.runner.run(self.process, value, origin))
+        if found is not None:
+            self.cleaning[found] = cleaning
+        try:
+            result = await cleaning
+        finally:
+            if found is not None and self.cleaning.get(found) is cleaning:
+                del self.cleaning[found]
         if isinstance(result, Failure):
             return result
         if found is not None:
