@@ -13,6 +13,20 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 MIB = 1024 * 1024
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def available_cpus(cpu_max: Path = CPU_MAX) -> int:
+    """The CPUs this process may use: its affinity, capped by its cgroup's CPU quota (a
+    container's `resources.limits.cpu`, rounded up), at least 1."""
+    cpus = len(os.sched_getaffinity(0))
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+    except (OSError, ValueError):
+        return max(1, cpus)
+    if quota != "max":
+        cpus = min(cpus, -(-int(quota) // int(period)))
+    return max(1, cpus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +60,8 @@ class Settings:
     group_instance_id: str = ""
     """Static group membership (Kafka `group.instance.id`, e.g. the pod name): a worker that
     restarts within the session timeout gets its partitions back without a rebalance."""
-    extract_workers: int = max(1, (os.cpu_count() or 1))
+    extract_workers: int = field(default_factory=available_cpus)
+    """Extraction processes: by default one per CPU the container may use."""
     extract_timeout_s: float = 30.0
     extract_tasks_per_child: int = 500
     extract_memory_bytes: int = 2048 * MIB

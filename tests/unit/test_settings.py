@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import FrozenInstanceError, fields
 from pathlib import Path
 
 import pytest
 
-from worker.settings import ENV, MIB, Settings
+from worker.settings import ENV, MIB, Settings, available_cpus
 
 
 def test_defaults_from_an_empty_environment() -> None:
@@ -165,3 +166,14 @@ def test_the_stall_limit_is_two_minutes_whatever_the_batch_unless_one_page_may_t
     assert Settings(batch_size=256, extract_workers=1).stall_limit_s == 120
     assert Settings(extract_timeout_s=90).stall_limit_s == 180
     assert Settings(stall_timeout_s=20).stall_limit_s == 20
+
+
+def test_extraction_processes_default_to_the_cpus_the_cgroup_quota_allows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("150000 100000\n")  # a 1.5 CPU limit
+    assert available_cpus(cpu_max) == min(2, len(os.sched_getaffinity(0)))
+    cpu_max.write_text("50000 100000\n")
+    assert available_cpus(cpu_max) == 1
+    cpu_max.write_text("max 100000\n")
+    assert available_cpus(cpu_max) == len(os.sched_getaffinity(0))
+    assert available_cpus(tmp_path / "absent") == len(os.sched_getaffinity(0))

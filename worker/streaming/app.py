@@ -77,6 +77,11 @@ def credentials(settings: Settings) -> CredentialsT | None:
     return None
 
 
+STREAM_BUFFER = 256
+"""Messages faust buffers per topic ahead of its agent (faust's default, 4,096 raw pages of a
+few hundred KB, is over a gigabyte): as many as a dedup stage decides at once."""
+
+
 def create_app(settings: Settings) -> faust.App:
     """A faust App for these settings (no agents yet: see `agents.register`)."""
     app = IngestApp(
@@ -95,6 +100,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         producer_max_request_size=settings.max_message_bytes,
         consumer_max_fetch_size=settings.max_message_bytes,
+        stream_buffer_maxsize=STREAM_BUFFER,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
