@@ -292,11 +292,12 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         settled = self._acked_index[tp]
         offset = next_commit(start, settled, self._gap[tp])
         if offset is None:
+            held = self._held_by_faust(tp, start)
             if self._dropped.get(tp, -1) >= start:
                 self._refetch(tp, start, "faust dropped it")
-            elif settled and max(settled) > start:
+            elif settled and max(settled) > start and not held:
                 self._refetch(tp, start, "a later offset is settled")
-            elif lost(start, self._fetched_upto.get(tp), self._held_by_faust(tp, start)):
+            elif lost(start, self._fetched_upto.get(tp), held):
                 self._refetch(tp, start, "fetched, then let go by faust")
             return None
         self._acked[tp] = [o for o in self._acked[tp] if o >= offset]
@@ -312,8 +313,10 @@ class SettlingConsumer(faust_aiokafka.Consumer):
         """Fetch again from `offset`, which faust dropped (or a marker not yet known as one).
 
         Known dropped when faust released it or one after it without our settling them, when
-        a later offset is settled (each agent settles a partition's messages in order), or
-        when faust let the fetched message go without either (`lost`).
+        a later offset is settled while nothing holds this one any more (the dedup stages
+        settle a partition's messages in order; intake settles a slow page after later ones,
+        but holds it meanwhile), or when faust let the fetched message go without either
+        (`lost`).
         After the seek the tracker knows the position, so a marker there shows as a gap.
         """
         if self.should_stop or self.app.should_stop:
