@@ -74,9 +74,11 @@ class Cache:
             return None, None
         found = key(page)
         kept = self.kept.get(found)
+        if kept is None:
+            return found, None
         fetched_at = pipeline.fetch_time(page, origin)
         moment = datetime.fromisoformat(fetched_at)
-        if kept is None or moment < kept.fetched_at:
+        if moment < kept.fetched_at:
             return found, None
         if kept.same_until is not None and moment >= kept.same_until:
             return found, None

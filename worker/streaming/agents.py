@@ -248,7 +248,7 @@ class Intake:
         cleaned = asyncio.ensure_future(self.handle(event))
         if before is not None:
             await asyncio.wait([before])
-        await self.output.publish([cleaned], [event])
+        await self.output.publish(cleaned, event)
 
     async def handle(self, event: EventT) -> list[Send]:
         """Clean one page in a child process (the boundary: a bug rejects only this page)."""
@@ -693,25 +693,16 @@ class Output:
         )
         return Send(self.topics.rejected, key, codec.encode(record))
 
-    async def publish(
-        self, work: Iterable[Awaitable[list[Send]]], events: Iterable[EventT]
-    ) -> None:
-        """Send each event's records once ready, in input order; settle each event once all its
-        records are acknowledged.
+    async def publish(self, sends: Awaitable[list[Send]], event: EventT) -> None:
+        """Send an event's records once ready; settle the event once all are acknowledged.
 
         Raises if a record is refused or not acknowledged within the send timeout (the caller
         exits). A record too large for the producer or the topic is replaced by a rejection.
         """
-        pending: list[tuple[list[asyncio.Future[Any]], float, list[Send], EventT]] = []
-        for sends, event in zip(work, events, strict=False):
-            records = await sends
-            deadline = time.monotonic() + self.settings.send_timeout_s
-            futures = [await self._send(send, deadline) for send in records]
-            pending.append((futures, deadline, records, event))
-            while pending and all(f.done() for f in pending[0][0]):  # settle what is in, in order
-                await self._settle(*pending.pop(0))
-        for item in pending:
-            await self._settle(*item)
+        records = await sends
+        deadline = time.monotonic() + self.settings.send_timeout_s
+        futures = [await self._send(send, deadline) for send in records]
+        await self._settle(futures, deadline, records, event)
 
     async def decide(self, decided: Sequence[tuple[Outcome, EventT]]) -> None:
         """Dedup stage outcomes, in their events' order: once the table writes that decided
