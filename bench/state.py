@@ -56,7 +56,7 @@ from worker.records import Extracted, Sketched, Source
 from worker.settings import Settings
 from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
 from worker.streaming.expiry import Sweeper
-from worker.streaming.tables import Tables, rocksdb_options
+from worker.streaming.tables import StoreMemory, Tables, rocksdb_options
 from worker.streaming.topics import Topics
 
 TABLES = ("urls", "pending", "replies", "bands", "members", "waits")
@@ -73,10 +73,10 @@ since the pending tables carry it."""
 class RocksTable(MutableMapping[str, Any]):
     """A table in one RocksDB database: JSON keys and values, like faust's RocksDB store."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, memory: StoreMemory) -> None:
         self.path = path
         self.name = path.name
-        self.db = Rdict(str(path), rocksdb_options())
+        self.db = Rdict(str(path), rocksdb_options(memory))
         self.cursor: bytes | None = None
 
     def __getitem__(self, key: str) -> Any:
@@ -245,7 +245,8 @@ def measure(store: str, count: int, partitions: int, checkpoints: int) -> Run:
     """Run `count` pages through the stages on one store."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-state-{store}-"))
     if store == "rocksdb":
-        backing: dict[str, Any] = {name: RocksTable(folder / name) for name in TABLES}
+        memory = StoreMemory.of(Settings().store_memory_bytes)
+        backing: dict[str, Any] = {name: RocksTable(folder / name, memory) for name in TABLES}
     else:
         backing = {name: {} for name in TABLES}
     try:
@@ -287,7 +288,8 @@ def expiry(count: int, partitions: int) -> str:
     """The first pages, then a fifth as many two hours later; the state after each, and how
     the second pages were decided against what is expected."""
     folder = Path(tempfile.mkdtemp(prefix="bench-state-expiry-"))
-    backing = {name: RocksTable(folder / name) for name in TABLES}
+    memory = StoreMemory.of(Settings().store_memory_bytes)
+    backing = {name: RocksTable(folder / name, memory) for name in TABLES}
     try:
         stages = Stages(Tables(**backing), partitions, window_s=3600.0)  # type: ignore[arg-type]
         first = [(page, stages.add(page)) for page in pages(count)]

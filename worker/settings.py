@@ -67,6 +67,9 @@ class Settings:
     extract_memory_bytes: int = 2048 * MIB
     batch_size: int = 32
     refetch_cache_bytes: int = 64 * MIB
+    store_memory_bytes: int = 64 * MIB
+    """Memory of all the table databases of the process together (RocksDB block cache and
+    memtables; `streaming.tables.StoreMemory`)."""
     """Compressed cleaned pages kept to recognize unchanged re-fetches (`refetch`); 0: none."""
     reject_page_types: str = "listing,homepage,error"
     """Comma-separated page types rejected instead of published (listing, homepage, error,
@@ -213,6 +216,7 @@ ENV: dict[str, str] = {
     "INGEST_EXTRACT_MEMORY_BYTES": "extract_memory_bytes",
     "INGEST_BATCH_SIZE": "batch_size",
     "INGEST_REFETCH_CACHE_BYTES": "refetch_cache_bytes",
+    "INGEST_STORE_MEMORY_BYTES": "store_memory_bytes",
     "INGEST_REJECT_PAGE_TYPES": "reject_page_types",
     "INGEST_LISTING_LINK_SHARE": "listing_link_share",
     "INGEST_SHORT_TEXT_WORDS": "short_text_words",

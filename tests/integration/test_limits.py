@@ -34,3 +34,26 @@ async def test_output_larger_than_the_message_limit_is_rejected_with_coordinates
     assert values[0].startswith(got["payload"].encode())
     assert len(orjson.dumps(got)) < MAX_MESSAGE_BYTES
     assert article.value["url"] == "https://small.example.com/b"
+
+
+async def test_messages_larger_than_the_fetch_size_all_arrive(
+    broker: Any, names: Names, workers: Any, collector: Collector
+) -> None:
+    """The consumer fetches 1 MiB per partition (`app.FETCH_BYTES_PER_PARTITION`): pages of
+    several MiB on every partition, among small ones, still come out, each as its article."""
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], 4)
+    workers.start(1, INGEST_PARTITIONS="4")
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    filler = "<script>var x = '" + "z" * (3 * 2**20) + "';</script></body>"
+    pages = []
+    for n in range(12):
+        html = article_html(20 + n)
+        pages.append(html.replace("</body>", filler) if n % 3 == 0 else html)
+    urls = [f"https://s{n}.example.com/a" for n in range(len(pages))]
+    values = [orjson.dumps(message(url, page)) for url, page in zip(urls, pages, strict=True)]
+    assert sum(len(v) > 3 * 2**20 for v in values) == 4
+    sent = await produce(broker.bootstrap, names.raw, values)
+    assert len({s.partition for s in sent}) > 1
+
+    outputs = await collector.until_origins({(s.partition, s.offset) for s in sent})
+    assert sorted(o.value["url"] for o in outputs if o.topic == names.articles) == sorted(urls)

@@ -82,6 +82,13 @@ STREAM_BUFFER = 256
 few hundred KB, is over a gigabyte): as many as a dedup stage decides at once."""
 
 
+FETCH_BYTES_PER_PARTITION = 2**20
+"""Bytes the consumer fetches per partition at a time (aiokafka's default; faust makes it the
+largest message, so a backlog of raw pages kept up to 10 MiB per partition, hundreds of MiB in
+the parent). A larger message still arrives: the broker returns a whole first batch when its
+partition is the first with data in a fetch, and the consumer orders partitions anew each time."""
+
+
 def create_app(settings: Settings) -> faust.App:
     """A faust App for these settings (no agents yet: see `agents.register`)."""
     app = IngestApp(
@@ -99,7 +106,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,
         producer_acks=-1,
         producer_max_request_size=settings.max_message_bytes,
-        consumer_max_fetch_size=settings.max_message_bytes,
+        consumer_max_fetch_size=FETCH_BYTES_PER_PARTITION,
         stream_buffer_maxsize=STREAM_BUFFER,
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.session_timeout_s,

@@ -16,7 +16,14 @@ import faust
 from faust.stores.rocksdb import RocksDBOptions
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import CodecArg, FutureMessage, StoreT, TableT
-from rocksdict import DBCompressionType, Options
+from rocksdict import (
+    BlockBasedIndexType,
+    BlockBasedOptions,
+    Cache,
+    DBCompressionType,
+    Options,
+    WriteBufferManager,
+)
 
 from worker.settings import Settings
 from worker.topology import (
@@ -30,30 +37,65 @@ from worker.topology import (
 
 Table = TableT[str, Any]
 
-ROCKSDB_OPTIONS = {
-    "write_buffer_size": 4 * 2**20,
-    "max_write_buffer_number": 2,
-    "block_cache_size": 8 * 2**20,
-}
-"""Per RocksDB database (one per table and partition, standbys included): at most 16 MiB of
-memory each (memtables and block cache; faust's defaults allow 2.7 GiB each)."""
+ROCKSDB_OPTIONS = {"write_buffer_size": 4 * 2**20, "max_write_buffer_number": 2}
+"""Per RocksDB database (one per table and partition, standbys included); their memory
+altogether is bounded by `StoreMemory`."""
+
+ARENA_BLOCK_BYTES = 64 * 2**10
+"""A memtable grows by blocks of this size (RocksDB's default, write_buffer_size / 8, would
+reserve 512 KiB in each of the dozens of databases a worker opens before any write)."""
+
+
+@dataclass(frozen=True)
+class StoreMemory:
+    """The one bound on the memory of every table database of a process: one block cache
+    (data, index and filter blocks) that memtables are charged to as well, so RocksDB stays
+    within `capacity` bytes however many tables and partitions are open (faust gives each
+    database its own cache and memtables: 72 databases at 12 partitions)."""
+
+    cache: Cache
+    buffers: WriteBufferManager
+
+    @classmethod
+    def of(cls, capacity: int) -> StoreMemory:
+        """A cache of `capacity` bytes, at most half of it memtables: a write that would pass
+        that waits for a flush (milliseconds; RocksDB's soft limit overshoots by the open
+        databases' memtables: 14 MiB for 4 at 8 databases in `tests/unit/streaming`)."""
+        cache = Cache(capacity)
+        buffers = WriteBufferManager.new_write_buffer_manager_with_cache(capacity // 2, True, cache)
+        return cls(cache, buffers)
 
 
 class CompressedOptions(RocksDBOptions):
     """faust's RocksDB options with zstd compression instead of RocksDB's default snappy
-    (faust passes no compression setting to rocksdict). Band keys and member references are
-    hex and digits, which snappy barely shrinks: zstd takes a third off the state on disk
-    (BENCHMARKS.md, "State of the dedup stages") for no measurable CPU."""
+    (faust passes no compression setting to rocksdict; band keys and member references are
+    hex and digits, which snappy barely shrinks: zstd takes a third off the state on disk,
+    BENCHMARKS.md, "State of the dedup stages", for no measurable CPU) and the process's
+    `StoreMemory` (given as the `memory` option) instead of a cache per database."""
 
     def as_options(self) -> Options:
-        options: Options = super().as_options()
+        memory: StoreMemory = self.extra_options["memory"]
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        options.set_max_open_files(self.max_open_files or -1)
+        options.set_write_buffer_size(self.write_buffer_size)
+        options.set_max_write_buffer_number(self.max_write_buffer_number)
+        options.set_arena_block_size(ARENA_BLOCK_BYTES)
+        options.set_target_file_size_base(self.target_file_size_base)
         options.set_compression_type(DBCompressionType.zstd())
+        options.set_write_buffer_manager(memory.buffers)
+        table = BlockBasedOptions()
+        table.set_bloom_filter(self.bloom_filter_size, True)
+        table.set_block_cache(memory.cache)
+        table.set_cache_index_and_filter_blocks(True)
+        table.set_index_type(BlockBasedIndexType.binary_search())
+        options.set_block_based_table_factory(table)
         return options
 
 
-def rocksdb_options() -> Options:
+def rocksdb_options(memory: StoreMemory) -> Options:
     """The options every table database is opened with (`bench/state.py` uses them too)."""
-    return CompressedOptions(**ROCKSDB_OPTIONS, use_rocksdict=True).as_options()
+    return CompressedOptions(**ROCKSDB_OPTIONS, memory=memory, use_rocksdict=True).as_options()
 
 
 class DurableTable(faust.Table):
@@ -117,9 +159,12 @@ class Tables:
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
-    """Declare the tables (keys and values use the app's default json serializer)."""
+    """Declare the tables (keys and values use the app's default json serializer); their
+    RocksDB databases share `INGEST_STORE_MEMORY_BYTES` of memory."""
 
-    options = ROCKSDB_OPTIONS if settings.store_url.startswith("rocksdb:") else None
+    options = None
+    if settings.store_url.startswith("rocksdb:"):
+        options = {**ROCKSDB_OPTIONS, "memory": StoreMemory.of(settings.store_memory_bytes)}
 
     def table(name: str, help_: str) -> Table:
         declared: Table = app.Table(

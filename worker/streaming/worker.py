@@ -11,6 +11,7 @@ import faust
 
 from worker import topology
 from worker.health import ProgressClock
+from worker.memory import tune_malloc
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
 from worker.startup import prepare
@@ -69,6 +70,7 @@ class GracefulWorker(faust.Worker):
 
 def run(settings: Settings) -> None:
     """Wait for the broker and the topics, then run the worker until stopped (SIGTERM/SIGINT)."""
+    tune_malloc()
     asyncio.run(prepare(settings))
     runner = ProcessRunner(
         settings.extract_workers,
