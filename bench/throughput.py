@@ -44,9 +44,9 @@ page (the runner starts them on demand), so their start is in the measure.
 
 Prints a first line (date, machine, N, P, the commit the worker is at), one table, then per
 scenario: the outcomes (articles, duplicates by kind, rejected by reason; whether all copies of
-each corpus page came out alike), CPU per page by process, and the bytes written to Kafka per
-input message by topic: the broker's log segment files (replication factor 1), so it needs the
-broker's data directory (ours, or `--kafka-data`).
+each corpus page came out alike), CPU per page by process, the records written to Kafka per
+input message by topic (end offsets), and the bytes: the broker's log segment files
+(replication factor 1), so it needs the broker's data directory (ours, or `--kafka-data`).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ import numpy as np
 import orjson
 import psutil
 import trafilatura
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorNotAvailableError, GroupCoordinatorNotAvailableError
 
@@ -189,6 +189,8 @@ class Usage:
         """pid -> (CPU seconds, own and of reaped children; parent pid) at the last sample."""
         self.ended = 0.0
         self.peak_worker = self.peak_all = 0
+        self.worker_rss: list[tuple[float, int]] = []
+        """(monotonic seconds, RSS of the largest worker process) at each sample."""
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="usage", daemon=True)
@@ -203,7 +205,7 @@ class Usage:
         the worker processes themselves (their main threads' event loops and helpers)."""
         with self.lock:
             seen: dict[int, tuple[float, int]] = {}
-            total_rss, main = 0, 0.0
+            total_rss, main, largest = 0, 0.0, 0
             for root in self.roots:
                 for process in [root, *_descendants(root)]:
                     try:
@@ -216,10 +218,12 @@ class Usage:
                     if process is root:
                         main += cpu.user + cpu.system
                         self.peak_worker = max(self.peak_worker, rss)
+                        largest = max(largest, rss)
             for pid, (cpu_s, parent) in self.alive.items():
                 if pid not in seen and parent not in seen:  # no parent left to count it
                     self.ended += cpu_s
             self.alive, self.peak_all = seen, max(self.peak_all, total_rss)
+            self.worker_rss.append((time.monotonic(), largest))
             return self.ended + sum(cpu_s for cpu_s, _ in seen.values()), main
 
     def stop(self) -> None:
@@ -258,8 +262,11 @@ class Run:
     others_s: tuple[float | None, float] = (None, 0.0)
     """CPU seconds over the same time of the broker (when it is ours) and of this process."""
     rss: tuple[int, int] = (0, 0)
+    rss_series: list[tuple[float, int]] = field(default_factory=list)
+    """(seconds, RSS of the largest worker process) over the run (`Usage.worker_rss`)."""
     exits: list[int] = field(default_factory=list)
     topic_bytes: dict[str, int] = field(default_factory=dict)
+    topic_records: dict[str, int] = field(default_factory=dict)
 
     def outcome(self, index: int) -> str:
         return self.outputs[self.sent[index][0]][0]
@@ -320,11 +327,13 @@ def through_worker(plan: Plan, scenario: str, processes: int, extractors: int,
         finally:
             usage.stop()
         run.rss = (usage.peak_worker, usage.peak_all)
+        run.rss_series = usage.worker_rss
     finally:
         run_exits = [stop(worker) for worker in workers]
         for n in range(processes):
             shutil.rmtree(plan.folder / f"{scenario}-data-{n}", ignore_errors=True)
     run.exits = run_exits
+    run.topic_records = asyncio.run(topic_records(settings))
     if plan.kafka_data is not None:
         run.topic_bytes = topic_bytes(plan.kafka_data, settings)
     return run
@@ -471,6 +480,22 @@ def topic_bytes(data: Path, settings: Settings) -> dict[str, int]:
     return dict(sizes)
 
 
+async def topic_records(settings: Settings) -> dict[str, int]:
+    """Records written to each of the app's topics (their end offsets: nothing is compacted or
+    deleted during a run), by short name."""
+    specs = topology.specs(settings)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(spec.name, p) for spec in specs for p in range(spec.partitions)]
+        counts: Counter[str] = Counter()
+        for tp, end in (await consumer.end_offsets(partitions)).items():
+            counts[tp.topic.removeprefix(settings.app_id).lstrip(".-")] += end
+        return dict(counts)
+    finally:
+        await consumer.stop()
+
+
 # The scenarios.
 
 
@@ -522,8 +547,13 @@ def scenario_row(name: str, label: str, run: Run) -> Row:
     row.notes.append(cpu_line(run))
     if any(run.exits):
         row.notes.append(f"worker exit codes on SIGTERM: {run.exits}")
+    if run.rss_series:
+        row.notes.append(rss_line(run.rss_series))
+    if run.topic_records:
+        records = per_message_line("Kafka records", run.topic_records, run.settings, len(run.sent))
+        row.notes.append(records)
     if run.topic_bytes:
-        row.notes.append(bytes_line(run.topic_bytes, run.settings, len(run.sent)))
+        row.notes.append(per_message_line("bytes", run.topic_bytes, run.settings, len(run.sent)))
     return row
 
 
@@ -548,13 +578,29 @@ def outcomes(counts: Counter[str]) -> str:
     return "; ".join(parts)
 
 
-def bytes_line(sizes: dict[str, int], settings: Settings, messages: int) -> str:
-    """Bytes written per input message, by topic (in the order of the flow)."""
+def rss_line(series: Sequence[tuple[float, int]]) -> str:
+    """The worker process's RSS over the run: at its start, peak, at its end, and the slope of
+    a least-squares line over the second half (after the caches and buffers filled)."""
+    start = series[0][0]
+    half = [(t - start, rss) for t, rss in series if t - start >= (series[-1][0] - start) / 2]
+    minutes = np.array([t for t, _ in half]) / 60
+    mib = np.array([rss for _, rss in half]) / 2**20
+    peak, length = max(rss for _, rss in series) / 2**20, (series[-1][0] - start) / 60
+    slope = (f"{float(np.polyfit(minutes, mib, 1)[0]):+.2f} MiB per minute" if length >= 1
+             else "too short for a slope")  # fmt: skip
+    return (f"RSS of a worker process: {series[0][1] / 2**20:,.0f} MiB at the start, peak "
+            f"{peak:,.0f}, {series[-1][1] / 2**20:,.0f} at the end of {length:.1f} min; "
+            f"second half: {slope}")  # fmt: skip
+
+
+def per_message_line(what: str, sizes: dict[str, int], settings: Settings, messages: int) -> str:
+    """Records or bytes written per input message, by topic (in the order of the flow)."""
     names = [spec.name.removeprefix(settings.app_id) for spec in topology.specs(settings)]
     flow = [name.lstrip(".-") for name in names]
     order = [name for name in flow if name in sizes] + sorted(sizes.keys() - set(flow))
-    each = ", ".join(f"{name} {sizes[name] / messages:,.0f}" for name in order)
-    return f"bytes per input message: {sum(sizes.values()) / messages:,.0f} ({each})"
+    digits = 0 if what == "bytes" else 1
+    each = ", ".join(f"{name} {sizes[name] / messages:,.{digits}f}" for name in order)
+    return f"{what} per input message: {sum(sizes.values()) / messages:,.{digits}f} ({each})"
 
 
 def alike(run: Run, notes: Sequence[Note]) -> str:

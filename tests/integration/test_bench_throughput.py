@@ -35,6 +35,9 @@ def test_the_throughput_bench_accounts_for_every_page(broker: Broker) -> None:
         notes = [line for line in lines if line.startswith(f"{name}: ")]
         assert f"{name}: {MESSAGES} of {MESSAGES} messages with an output: " in notes[0], notes
         assert any("bytes per input message" in note for note in notes), notes
+        assert any(re.search(r"RSS of a worker process: .*; second half: ", n) for n in notes), notes
+        [records] = [note for note in notes if "Kafka records per input message" in note]
+        assert re.search(r"\(raw 1\.0, |\(.*pages\.by-url 1\.0, ", records), records
     assert re.search(r"^D: re-fetches: \d+, as expected \d+$", done.stdout, re.M), done.stdout
     assert re.search(r"^E: marked pages: 1, .*: the hook applied$", done.stdout, re.M), done.stdout
     assert "mixed" not in done.stdout and "NOT" not in done.stdout, done.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import state
+from worker.streaming.tables import StoreMemory
 
 
 @pytest.mark.parametrize("store", ["rocksdb", "memory"])
@@ -16,7 +17,7 @@ def test_every_page_is_decided_and_every_table_measured(store: str) -> None:
 
 
 def test_a_rocksdb_table_reads_back_what_it_wrote(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    table = state.RocksTable(tmp_path / "t")
+    table = state.RocksTable(tmp_path / "t", StoreMemory.of(8 * 2**20))
     table["a"] = {"x": [1, 2]}
     table["b"] = None
     assert table.get("a") == {"x": [1, 2]} and table.get("c") is None and "b" in table
@@ -33,7 +34,7 @@ def test_the_expiry_run_shrinks_the_state_and_decides_as_documented() -> None:
 
 
 def test_a_rocksdb_table_is_swept_from_where_it_stopped(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    table = state.RocksTable(tmp_path / "t")
+    table = state.RocksTable(tmp_path / "t", StoreMemory.of(8 * 2**20))
     for key in "abcde":
         table[key] = 1
     assert table.next_entries(0, 2) == [("a", 1), ("b", 1)] and table.next_entries(0, 2) == [("c", 1), ("d", 1)]
