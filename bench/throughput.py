@@ -188,7 +188,7 @@ class Usage:
         self.alive: dict[int, tuple[float, int]] = {}
         """pid -> (CPU seconds, own and of reaped children; parent pid) at the last sample."""
         self.ended = 0.0
-        self.peak_worker = self.peak_all = 0
+        self.peak_all = 0
         self.worker_rss: list[tuple[float, int]] = []
         """(monotonic seconds, RSS of the largest worker process) at each sample."""
         self.lock = threading.Lock()
@@ -217,7 +217,6 @@ class Usage:
                     total_rss += rss
                     if process is root:
                         main += cpu.user + cpu.system
-                        self.peak_worker = max(self.peak_worker, rss)
                         largest = max(largest, rss)
             for pid, (cpu_s, parent) in self.alive.items():
                 if pid not in seen and parent not in seen:  # no parent left to count it
@@ -225,6 +224,11 @@ class Usage:
             self.alive, self.peak_all = seen, max(self.peak_all, total_rss)
             self.worker_rss.append((time.monotonic(), largest))
             return self.ended + sum(cpu_s for cpu_s, _ in seen.values()), main
+
+    @property
+    def peak_worker(self) -> int:
+        """The largest RSS of a worker process at any sample."""
+        return max((rss for _, rss in self.worker_rss), default=0)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -487,7 +491,7 @@ async def topic_records(settings: Settings) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
     await consumer.start()
     try:
-        partitions = [TopicPartition(spec.name, p) for spec in specs for p in range(spec.partitions)]
+        partitions = [TopicPartition(s.name, p) for s in specs for p in range(s.partitions)]
         counts: Counter[str] = Counter()
         for tp, end in (await consumer.end_offsets(partitions)).items():
             counts[tp.topic.removeprefix(settings.app_id).lstrip(".-")] += end
@@ -550,8 +554,8 @@ def scenario_row(name: str, label: str, run: Run) -> Row:
     if run.rss_series:
         row.notes.append(rss_line(run.rss_series))
     if run.topic_records:
-        records = per_message_line("Kafka records", run.topic_records, run.settings, len(run.sent))
-        row.notes.append(records)
+        records = run.topic_records
+        row.notes.append(per_message_line("Kafka records", records, run.settings, len(run.sent), 1))
     if run.topic_bytes:
         row.notes.append(per_message_line("bytes", run.topic_bytes, run.settings, len(run.sent)))
     return row
@@ -593,12 +597,13 @@ def rss_line(series: Sequence[tuple[float, int]]) -> str:
             f"second half: {slope}")  # fmt: skip
 
 
-def per_message_line(what: str, sizes: dict[str, int], settings: Settings, messages: int) -> str:
-    """Records or bytes written per input message, by topic (in the order of the flow)."""
+def per_message_line(what: str, sizes: dict[str, int], settings: Settings, messages: int,
+                     digits: int = 0) -> str:  # fmt: skip
+    """Records or bytes written per input message, by topic (in the order of the flow), with
+    `digits` decimals."""
     names = [spec.name.removeprefix(settings.app_id) for spec in topology.specs(settings)]
     flow = [name.lstrip(".-") for name in names]
     order = [name for name in flow if name in sizes] + sorted(sizes.keys() - set(flow))
-    digits = 0 if what == "bytes" else 1
     each = ", ".join(f"{name} {sizes[name] / messages:,.{digits}f}" for name in order)
     return f"{what} per input message: {sum(sizes.values()) / messages:,.{digits}f} ({each})"
 
