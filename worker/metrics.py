@@ -60,6 +60,11 @@ DEDUP_EXPIRED = Counter(
 TIMEOUTS_RECYCLED = Counter(
     "ingest_extractor_recycled", "Extraction child processes killed and replaced", registry=REGISTRY
 )
+EXTRACT_SPARES = Gauge(
+    "ingest_extractor_spares",
+    "Extraction child processes serving in place of ones busy past INGEST_EXTRACT_SLOW_S",
+    registry=REGISTRY,
+)
 
 
 def count(outcome: str, reason: str = "") -> None:

@@ -5,6 +5,9 @@ has already imported the pipeline). A call that runs past its timeout has its ch
 replaced, so one pathological page costs one slot for `timeout_s` and nothing more. A child
 that dies (segfault, OOM kill) is replaced the same way. Each child's address space is capped,
 so a page that needs too much memory fails alone (MemoryError, see `pipeline.process`).
+A call still running after `slow_s` gives its slot up to a spare child (at most as many spares as
+slots), so slow pages never hold every slot while the pages behind them wait; the spare slot
+stays, and the slow call's slot ends with it.
 `InlineRunner` has the same interface and runs in-process, for tests and the `clean` command.
 """
 
@@ -69,9 +72,16 @@ class ProcessRunner:
     """Runs calls in a fixed number of child processes with a per-call timeout."""
 
     def __init__(
-        self, workers: int, timeout_s: float, tasks_per_child: int, memory_bytes: int = 0
+        self,
+        workers: int,
+        timeout_s: float,
+        tasks_per_child: int,
+        memory_bytes: int = 0,
+        slow_s: float = 0.0,
     ) -> None:
         self.timeout_s = timeout_s
+        self.slow_s = slow_s
+        """A call running this long counts as slow: a spare slot takes its place (0: never)."""
         self._tasks_per_child = tasks_per_child
         self._memory_bytes = memory_bytes
         self._context = multiprocessing.get_context("forkserver")
@@ -79,6 +89,9 @@ class ProcessRunner:
         self._free: asyncio.Queue[ProcessPoolExecutor] = asyncio.Queue()
         for _ in range(workers):
             self._free.put_nowait(self._new_slot())
+        self.max_spares = workers if slow_s > 0 else 0
+        self.spares = 0
+        """Slots opened in place of slow calls' slots, now running."""
         self.recycled = 0
 
     def _new_slot(self) -> ProcessPoolExecutor:
@@ -92,28 +105,48 @@ class ProcessRunner:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T | Failure:
         """Run fn(*args) in a child; a timeout or a dead child becomes a Failure."""
-        slot = await self._free.get()
+        slot: ProcessPoolExecutor | None = await self._free.get()
+        assert slot is not None
         loop = asyncio.get_running_loop()
+        spared = False
+
+        def spare() -> None:  # still running: let a new slot serve the pages behind it
+            nonlocal spared
+            if self.spares < self.max_spares:
+                self.spares, spared = self.spares + 1, True
+                metrics.EXTRACT_SPARES.set(self.spares)
+                self._free.put_nowait(self._new_slot())
+
+        slow = loop.call_later(self.slow_s, spare) if self.max_spares else None
         try:
             future = loop.run_in_executor(slot, fn, *args)
             return await asyncio.wait_for(future, self.timeout_s)
         except TimeoutError:
-            slot = self._recycle(slot)
+            self._kill(slot)
+            slot = None
             return Failure(Reason.TIMEOUT, f"processing took longer than {self.timeout_s:g} s")
         except BrokenProcessPool:
-            slot = self._recycle(slot)
+            self._kill(slot)
+            slot = None
             return Failure(Reason.EXTRACTOR_CRASHED, "the extraction process died")
         finally:
-            self._free.put_nowait(slot)
+            if slow is not None:
+                slow.cancel()
+            if spared:  # its spare has its place: this slot ends
+                self.spares -= 1
+                metrics.EXTRACT_SPARES.set(self.spares)
+                if slot is not None:
+                    slot.shutdown(wait=False)
+            else:
+                self._free.put_nowait(slot or self._new_slot())
 
-    def _recycle(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        """Kill a slot's child and return a fresh slot in its place."""
+    def _kill(self, slot: ProcessPoolExecutor) -> None:
+        """Kill a slot's child (the caller replaces the slot)."""
         for process in list(getattr(slot, "_processes", {}).values()):
             process.kill()
         slot.shutdown(wait=False, cancel_futures=True)
         self.recycled += 1
         metrics.TIMEOUTS_RECYCLED.inc()
-        return self._new_slot()
 
     def close(self) -> None:
         """Stop every child process."""

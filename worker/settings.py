@@ -65,12 +65,15 @@ class Settings:
     extract_timeout_s: float = 30.0
     extract_tasks_per_child: int = 500
     extract_memory_bytes: int = 2048 * MIB
+    extract_slow_s: float = 0.5
+    """A page still cleaning after this long lets a spare child take its slot (at most
+    `extract_workers` spares): slow pages never hold every slot. 0: no spares."""
     batch_size: int = 32
     refetch_cache_bytes: int = 64 * MIB
+    """Compressed cleaned pages kept to recognize unchanged re-fetches (`refetch`); 0: none."""
     store_memory_bytes: int = 64 * MIB
     """Memory of all the table databases of the process together (RocksDB block cache and
     memtables; `streaming.tables.StoreMemory`)."""
-    """Compressed cleaned pages kept to recognize unchanged re-fetches (`refetch`); 0: none."""
     reject_page_types: str = "listing,homepage,error"
     """Comma-separated page types rejected instead of published (listing, homepage, error,
     paywall, other); see core/pagetype.py."""
@@ -214,6 +217,7 @@ ENV: dict[str, str] = {
     "INGEST_EXTRACT_TIMEOUT_S": "extract_timeout_s",
     "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",
     "INGEST_EXTRACT_MEMORY_BYTES": "extract_memory_bytes",
+    "INGEST_EXTRACT_SLOW_S": "extract_slow_s",
     "INGEST_BATCH_SIZE": "batch_size",
     "INGEST_REFETCH_CACHE_BYTES": "refetch_cache_bytes",
     "INGEST_STORE_MEMORY_BYTES": "store_memory_bytes",

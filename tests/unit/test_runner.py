@@ -110,3 +110,49 @@ def test_children_end_with_a_worker_killed_by_sigkill() -> None:
     parent.kill()
     parent.wait()
     assert_gone(family, timeout_s=10)
+
+
+async def test_a_slow_call_gives_its_slot_up_to_a_spare() -> None:
+    """With one slot, a page past the slow limit no longer holds up the pages behind it; once
+    it ends, its spare stays and the pool is one slot again."""
+    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.2)
+    try:
+        slow = asyncio.ensure_future(runner.run(pid_after, 3.0))
+        started = time.monotonic()
+        quick = await asyncio.gather(*(runner.run(pid_after, 0.0) for _ in range(3)))
+        assert time.monotonic() - started < 2.5  # served beside the slow call, not after it
+        assert runner.spares == 1
+        slow_pid = await slow
+        assert isinstance(slow_pid, int) and slow_pid not in quick
+        assert runner.spares == 0
+        later = await asyncio.gather(*(runner.run(pid_after, 0.0) for _ in range(2)))
+        assert set(later) <= set(quick)  # the spare's child serves on; the slow one ended
+    finally:
+        runner.close()
+
+
+async def test_spares_are_at_most_as_many_as_slots() -> None:
+    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.1)
+    try:
+        slow = [asyncio.ensure_future(runner.run(pid_after, 1.5)) for _ in range(3)]
+        await asyncio.sleep(0.8)
+        assert runner.spares == 1  # the second slow call runs in the one spare
+        started = time.monotonic()
+        await runner.run(pid_after, 0.0)  # waits for a slot: none is left
+        assert time.monotonic() - started > 0.4
+        await asyncio.gather(*slow)
+        assert runner.spares == 0
+    finally:
+        runner.close()
+
+
+async def test_a_slow_call_that_times_out_leaves_its_spare_in_its_place() -> None:
+    runner = ProcessRunner(workers=1, timeout_s=1.0, tasks_per_child=100, slow_s=0.1)
+    try:
+        slow = asyncio.ensure_future(runner.run(pid_after, 30.0))
+        await asyncio.sleep(0.3)
+        assert isinstance(await runner.run(pid_after, 0.0), int)
+        assert await slow == Failure(Reason.TIMEOUT, "processing took longer than 1 s")
+        assert (runner.spares, runner.recycled, runner._free.qsize()) == (0, 1, 1)
+    finally:
+        runner.close()
