@@ -29,7 +29,8 @@ from worker.errors import Reason
 from worker.pipeline import Failure
 
 T = TypeVar("T")
-PRELOAD = ["worker.pipeline"]
+PRELOAD = ["worker.preload"]
+"""What the forkserver imports before it forks a child: the pipeline, warmed up."""
 
 
 def start_child(max_bytes: int, worker_pid: int) -> None:
@@ -112,15 +113,17 @@ class ProcessRunner:
 
         def spare() -> None:  # still running: let a new slot serve the pages behind it
             nonlocal spared
-            if self.spares < self.max_spares:
+            if not call.done() and self.spares < self.max_spares:
                 self.spares, spared = self.spares + 1, True
                 metrics.EXTRACT_SPARES.set(self.spares)
                 self._free.put_nowait(self._new_slot())
 
-        slow = loop.call_later(self.slow_s, spare) if self.max_spares else None
+        slow: asyncio.TimerHandle | None = None
         try:
-            future = loop.run_in_executor(slot, fn, *args)
-            return await asyncio.wait_for(future, self.timeout_s)
+            call = slot.submit(fn, *args)  # (done in the child: the loop may not know it yet)
+            if self.max_spares:
+                slow = loop.call_later(self.slow_s, spare)
+            return await asyncio.wait_for(asyncio.wrap_future(call), self.timeout_s)
         except TimeoutError:
             self._kill(slot)
             slot = None

@@ -14,7 +14,9 @@ import pytest
 from tests.processes import assert_gone, descendants
 from worker.errors import Reason
 from worker.pipeline import Failure
-from worker.runner import InlineRunner, ProcessRunner
+from worker import preload
+from worker.pipeline import Reusable
+from worker.runner import PRELOAD, InlineRunner, ProcessRunner
 
 
 def pid_after(delay_s: float) -> int:
@@ -156,3 +158,12 @@ async def test_a_slow_call_that_times_out_leaves_its_spare_in_its_place() -> Non
         assert (runner.spares, runner.recycled, runner._free.qsize()) == (0, 1, 1)
     finally:
         runner.close()
+
+
+def test_the_forkserver_warms_the_pipeline_up_on_real_pages() -> None:
+    """What `worker.preload` cleans before the forkserver forks goes through the whole pipeline
+    (a failure there would leave every extraction process cold without a word)."""
+    article, short = preload.warm_up()
+    assert isinstance(article, Reusable) and article.sketched.page.title == "Council extends the bus network"
+    assert isinstance(short, Reusable)
+    assert PRELOAD == ["worker.preload"]
