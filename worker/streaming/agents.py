@@ -54,11 +54,16 @@ from worker.streaming.topics import Topics
 log = logging.getLogger(__name__)
 
 STAGE_BATCH = 256
-"""Events a dedup stage decides before it outputs them together."""
+"""Messages a dedup stage decides before it outputs them together (events it takes at once)."""
 STAGE_BATCH_WAIT_S = 0.005
 """How long a dedup stage waits for more events before it outputs those it has."""
 PARTITIONER = DefaultPartitioner()
-"""The producer's: which by-url partition an article id is in."""
+"""The producer's: which partition of a topic keyed by article id an id is in."""
+BUNDLE_BYTES = 64 * 1024
+"""Band messages and verdicts for one partition sent together travel as one Kafka record of
+at most this size (one message alone may be larger), a message per line: a page asks about a
+dozen partitions, and a record each made the broker, the producer and the consumer handle a
+dozen times more records than pages."""
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
 
 
@@ -166,32 +171,62 @@ def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tu
 
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
-    """Run a dedup stage on the events as they come, in order, deciding each against the tables
-    as the events before it left them; each event also expires a few entries of its partition.
-    The events that came together are then output together (`Output.decide`): three broker
-    round trips per batch, not per event."""
+    """Run a dedup stage on the events as they come, in order, deciding each message (an event,
+    or each message of a bundle) against the tables as the messages before it left them; each
+    also expires a few entries of its partition. The messages decided together (up to the
+    event where they reach `STAGE_BATCH`) are then output together (`Output.decide`): three
+    broker round trips per round, not per message."""
     sweepers = stage.sweepers()
     async for batch in cast(faust.Stream[bytes], stream).take_events(
         STAGE_BATCH, within=STAGE_BATCH_WAIT_S
     ):
         decided: list[tuple[Outcome, EventT]] = []
         for event in output.unsettled(batch):
+            part = event.message.partition
             with _current(event):
-                outcome = _guarded(stage, event, output)
-                decided.append((outcome, event))
-                try:
-                    for sweeper in sweepers:
-                        sweeper.step(event.message.partition, outcome.fetched_at, _now())
-                except Exception:  # a sweep never fails a page: its entries are looked at later
-                    log.exception("expiry sweep failed in partition %s", event.message.partition)
-        try:
-            await output.decide(decided)
-        except Exception as exc:
-            exits.output_failed(exc)
-        for outcome, event in decided:
-            if outcome.done is not None:
-                with _current(event):
-                    outcome.done()
+                for message in _messages(event):
+                    outcome = _guarded(stage, message, output)
+                    decided.append((outcome, event))
+                    try:
+                        for sweeper in sweepers:
+                            sweeper.step(part, outcome.fetched_at, _now())
+                    except Exception:  # a sweep never fails a page: looked at later
+                        log.exception("expiry sweep failed in partition %s", part)
+            if len(decided) >= STAGE_BATCH:  # (an event is settled with all its messages)
+                await _output(output, decided)
+                decided = []
+        await _output(output, decided)
+
+
+async def _output(output: Output, decided: list[tuple[Outcome, EventT]]) -> None:
+    """Output a round of decided messages, then run what each does once delivered."""
+    try:
+        await output.decide(decided)
+    except Exception as exc:
+        exits.output_failed(exc)
+    for outcome, event in decided:
+        if outcome.done is not None:
+            with _current(event):
+                outcome.done()
+
+
+@dataclass(frozen=True, slots=True)
+class Bundled:
+    """One message of a bundle (`Output.bundle`), handled as an event of its own."""
+
+    value: bytes
+    key: bytes | None
+    message: Any
+    """The Kafka message of the bundle."""
+
+
+def _messages(event: EventT) -> list[EventT]:
+    """The messages an event carries: itself, or each message of a bundle (one per line; JSON
+    as the worker writes it has no line break)."""
+    value = event.value
+    if not isinstance(value, bytes) or b"\n" not in value:
+        return [event]
+    return [cast(EventT, Bundled(v, event.key, event.message)) for v in value.split(b"\n")]
 
 
 @contextlib.contextmanager
@@ -666,6 +701,9 @@ class Output:
         self.clock = clock
         self.written = written
         """The table writes since the last call, as their changelog records' futures."""
+        self.bundled = {topics.by_band, topics.verdicts}
+        """The topics whose messages go in bundles (`bundle`)."""
+        self.partitions = list(range(settings.partitions))
 
     def unsettled(self, events: Sequence[EventT]) -> list[EventT]:
         """The events still to handle: a refetch redelivers messages already settled."""
@@ -705,13 +743,12 @@ class Output:
         await self._settle(futures, deadline, records, event)
 
     async def decide(self, decided: Sequence[tuple[Outcome, EventT]]) -> None:
-        """Dedup stage outcomes, in their events' order: once the table writes that decided
-        them are in the changelog, their records, then, once those are acknowledged, the
-        messages that make other pages depend on them; the events are settled once all are in.
-        (So a record is never out while its decision could still be lost with the process: a
-        replay, on any worker, finds it.) Messages leave in the order handling the events one
-        at a time would give; records of consecutive events go out together, up to an event
-        with dependent messages.
+        """Dedup stage outcomes: once the table writes that decided them are in the changelog,
+        their records, then, once those are acknowledged, the messages that make other pages
+        depend on them; the events are settled once all are in. (So a record is never out
+        while its decision could still be lost with the process: a replay, on any worker,
+        finds it.) Three broker round trips, however many events; messages for one partition
+        leave in the order of their events.
 
         Raises if anything is refused or not acknowledged in time; the caller exits, and the
         replay sends the stored decision again. (A record too large cannot be replaced by a
@@ -722,24 +759,38 @@ class Output:
         deadline = time.monotonic() + self.settings.send_timeout_s
         for written in self.written():
             await _within(written, deadline)
-        wave: list[Send] = []
-        for outcome, _ in decided:  # every message in the order one event at a time gives
-            wave += outcome.sends
-            if outcome.after:
-                await self._deliver(wave)
-                await self._deliver(outcome.after)
-                wave = []
-        await self._deliver(wave)
+        await self._deliver([send for outcome, _ in decided for send in outcome.sends])
+        await self._deliver([send for outcome, _ in decided for send in outcome.after])
         consumer = self.consumer()
         for _, event in decided:
             consumer.settle(event.message)
         if decided:
             self.clock.mark()
 
+    def bundle(self, sends: Sequence[Send]) -> list[Send]:
+        """The sends with the band messages and verdicts for one partition joined into records
+        of up to `BUNDLE_BYTES`, one message per line, in order (`_messages` splits them)."""
+        out: list[Send | list[Send]] = []
+        open_: dict[tuple[TopicT, int], tuple[list[Send], int]] = {}
+        for send in sends:
+            if send.topic not in self.bundled:
+                out.append(send)
+                continue
+            part = send.partition
+            if part is None:
+                part = PARTITIONER(send.key, self.partitions, self.partitions)
+            group, size = open_.get((send.topic, part), ([], BUNDLE_BYTES))
+            if size + len(send.value) >= BUNDLE_BYTES:
+                group, size = [], 0
+                out.append(group)
+            group.append(send)
+            open_[(send.topic, part)] = (group, size + len(send.value) + 1)
+        return [_joined(s, self.partitions) if isinstance(s, list) else s for s in out]
+
     async def _deliver(self, sends: Sequence[Send]) -> None:
-        """Send records together and wait until the broker has them all."""
+        """Send records together (bundled) and wait until the broker has them all."""
         deadline = time.monotonic() + self.settings.send_timeout_s
-        futures = [await self._send(send, deadline) for send in sends]
+        futures = [await self._send(send, deadline) for send in self.bundle(sends)]
         for future in futures:
             await _within(future, deadline)
 
@@ -771,6 +822,17 @@ class Output:
             failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             failed.set_exception(exc)
             return failed
+
+
+def _joined(group: list[Send], partitions: list[int]) -> Send:
+    """One record for sends to one partition: the send itself if alone, else a bundle."""
+    first = group[0]
+    if len(group) == 1:
+        return first
+    part = first.partition
+    if part is None:
+        part = PARTITIONER(first.key, partitions, partitions)
+    return Send(first.topic, None, b"\n".join(s.value for s in group), part)
 
 
 async def _within(awaitable: Awaitable[Any], deadline: float) -> Any:

@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError
 
 from worker.health import ProgressClock
 from worker.settings import Settings
-from worker.streaming.agents import Outcome, Output, Send
+from worker.streaming.agents import BUNDLE_BYTES, PARTITIONER, Outcome, Output, Send, _messages
 
 
 class Topic:
@@ -47,8 +47,12 @@ class Consumer:
         self.settled.append(message)
 
 
-def output(consumer: Consumer) -> Output:
-    return Output(None, Settings(send_timeout_s=5), lambda: consumer, ProgressClock())  # type: ignore[arg-type]
+TOPICS = SimpleNamespace(by_band=None, verdicts=None)
+"""No topic of these tests is bundled (see the bundle tests)."""
+
+
+def output(consumer: Consumer, topics: Any = TOPICS) -> Output:
+    return Output(topics, Settings(send_timeout_s=5, partitions=4), lambda: consumer, ProgressClock())
 
 
 async def test_the_band_messages_follow_the_acknowledged_record() -> None:
@@ -75,7 +79,7 @@ async def test_no_record_goes_out_before_the_table_writes_that_decided_it_are_in
     consumer, event = Consumer(), SimpleNamespace(message="m")
     changelog: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     written = [[changelog], []]
-    out = Output(None, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: written.pop(0))  # type: ignore[arg-type]
+    out = Output(TOPICS, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: written.pop(0))  # type: ignore[arg-type]
     outcome = Outcome([Send(Topic("articles", log), b"k", b"record")])  # type: ignore[arg-type]
     deciding = asyncio.ensure_future(out.decide([(outcome, event)]))  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
@@ -90,13 +94,13 @@ async def test_a_changelog_write_the_broker_refuses_sends_no_record() -> None:
     consumer, event = Consumer(), SimpleNamespace(message="m")
     changelog: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     changelog.set_exception(KafkaError("refused"))
-    out = Output(None, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: [changelog])  # type: ignore[arg-type]
+    out = Output(TOPICS, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: [changelog])  # type: ignore[arg-type]
     with pytest.raises(KafkaError):
         await out.decide([(Outcome([Send(Topic("articles", log), b"k", b"record")]), event)])  # type: ignore[arg-type]
     assert log == [] and consumer.settled == []
 
 
-async def test_records_of_consecutive_events_go_out_together_in_the_order_of_their_events() -> None:
+async def test_every_record_of_a_batch_goes_out_before_the_messages_that_depend_on_them() -> None:
     log: list[str] = []
     consumer = Consumer()
     articles, bands = Topic("articles", log, held=True), Topic("by_band", log)
@@ -108,11 +112,43 @@ async def test_records_of_consecutive_events_go_out_together_in_the_order_of_the
     ]
     deciding = asyncio.ensure_future(output(consumer).decide(batch))  # type: ignore[arg-type]
     await asyncio.sleep(0.05)
-    # Both records before the index are out at once; the index waits for them, "c" for it.
-    assert log == ["articles:a", "articles:b"] and not deciding.done()
-    articles.release()
-    await asyncio.sleep(0.05)
-    assert log == ["articles:a", "articles:b", "by_band:index-b", "articles:c"]
+    # The records are out at once; the index waits for them all.
+    assert log == ["articles:a", "articles:b", "articles:c"] and not deciding.done()
     articles.release()
     await deciding
+    assert log == ["articles:a", "articles:b", "articles:c", "by_band:index-b"]
     assert consumer.settled == ["a", "b", "c"]
+
+
+def test_band_messages_and_verdicts_for_one_partition_travel_as_one_record_in_order() -> None:
+    log: list[str] = []
+    bands, verdicts, articles = Topic("by_band", log), Topic("verdicts", log), Topic("articles", log)
+    out = output(Consumer(), SimpleNamespace(by_band=bands, verdicts=verdicts))
+    sends = [
+        Send(bands, None, b'{"q":1}', 1),  # type: ignore[arg-type]
+        Send(articles, b"k", b"record"),  # type: ignore[arg-type]
+        Send(bands, None, b'{"q":2}', 3),  # type: ignore[arg-type]
+        Send(bands, None, b'{"q":3}', 1),  # type: ignore[arg-type]
+        Send(verdicts, b"id-1", b'{"r":1}'),  # type: ignore[arg-type]
+        Send(verdicts, b"id-1", b'{"r":2}'),  # type: ignore[arg-type]
+    ]
+    bundled = out.bundle(sends)
+    assert [(s.topic.name, s.key, s.value, s.partition) for s in bundled] == [
+        ("by_band", None, b'{"q":1}\n{"q":3}', 1),
+        ("articles", b"k", b"record", None),
+        ("by_band", None, b'{"q":2}', 3),
+        ("verdicts", None, b'{"r":1}\n{"r":2}', PARTITIONER(b"id-1", [0, 1, 2, 3], [0, 1, 2, 3])),
+    ]
+    [event] = [SimpleNamespace(value=bundled[0].value, key=None, message="m")]
+    assert [(m.value, m.message) for m in _messages(event)] == [(b'{"q":1}', "m"), (b'{"q":3}', "m")]  # type: ignore[arg-type]
+
+
+def test_a_bundle_stays_under_its_size_and_a_larger_message_goes_alone() -> None:
+    log: list[str] = []
+    bands = Topic("by_band", log)
+    out = output(Consumer(), SimpleNamespace(by_band=bands, verdicts=None))
+    third = BUNDLE_BYTES // 3
+    values = [b"a" * third, b"b" * third, b"c" * third, b"d" * (2 * BUNDLE_BYTES), b"e"]
+    bundled = out.bundle([Send(bands, None, v, 0) for v in values])  # type: ignore[arg-type]
+    assert [s.value.split(b"\n") for s in bundled] == [values[:2], values[2:3], values[3:4], values[4:]]
+    assert all(len(s.value) < BUNDLE_BYTES for s in bundled if b"\n" in s.value)
