@@ -97,6 +97,9 @@ class Stage(Protocol):
 
     def handle(self, event: EventT) -> Outcome: ...
 
+    def flush(self) -> None:
+        """Write the table entries the round's events held back (before they are output)."""
+
     def sweepers(self) -> list[Sweeper]: ...
 
 
@@ -193,13 +196,14 @@ async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> No
                     except Exception:  # a sweep never fails a page: looked at later
                         log.exception("expiry sweep failed in partition %s", part)
             if len(decided) >= STAGE_BATCH:  # (an event is settled with all its messages)
-                await _output(output, decided)
+                await _output(output, stage, decided)
                 decided = []
-        await _output(output, decided)
+        await _output(output, stage, decided)
 
 
-async def _output(output: Output, decided: list[tuple[Outcome, EventT]]) -> None:
+async def _output(output: Output, stage: Stage, decided: list[tuple[Outcome, EventT]]) -> None:
     """Output a round of decided messages, then run what each does once delivered."""
+    stage.flush()
     try:
         await output.decide(decided)
     except Exception as exc:
@@ -210,7 +214,7 @@ async def _output(output: Output, decided: list[tuple[Outcome, EventT]]) -> None
                 outcome.done()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Bundled:
     """One message of a bundle (`Output.bundle`), handled as an event of its own."""
 
@@ -431,6 +435,9 @@ class UrlStage:
             return Outcome(fetched_at=fetched_at)
         return Outcome(_band_sends(self.topics, step.queries), fetched_at=fetched_at)
 
+    def flush(self) -> None:
+        """Nothing held back: every write is made as the event is handled."""
+
     def sweepers(self) -> list[Sweeper]:
         """`url-state` (shared with the gather stage, co-partitioned: swept here only)."""
         return [Sweeper(self.tables.urls, _expire_url_state, self.window_s)]
@@ -477,6 +484,9 @@ class BandStage:
             sends = self._answer(event.message.partition, message, time.time(), release=False)
             return Outcome(sends, fetched_at=message.probe.fetched_at)
         return Outcome(self._index(event.message.partition, message), fetched_at=message.fetched_at)
+
+    def flush(self) -> None:
+        """Nothing held back: every write is made as the event is handled."""
 
     def sweepers(self) -> list[Sweeper]:
         """`band-members` and `band-lists` (waits are released by the timer, not expired)."""
@@ -577,7 +587,11 @@ def _expire_list(part: int, key: str, listed: list[str], horizon: str) -> Any:
 
 class GatherStage:
     """Stage 3, by article id: collect the band partitions' hits, ask the hits' home partitions
-    for their records, then decide."""
+    for their records, then decide.
+
+    A page's progress that only gained a reply or an answer is held back until the end of the
+    round (`flush`): a page's dozen replies arrive in a few rounds, and each written at once
+    made a changelog record each."""
 
     def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
         self.topics = topics
@@ -585,18 +599,22 @@ class GatherStage:
         self.pending = PendingPages(tables)
         self.partitions = settings.partitions
         self.output = output
+        self.held: dict[str, tuple[dict[str, Any], EventT]] = {}
+        """origin key -> progress to write at the end of the round, and the event (whose
+        partition's changelog it goes to)."""
 
     def handle(self, event: EventT) -> Outcome:
         """Add a reply or an answer; with every reply in, look the hits up at their homes;
         with every answer in, decide (the pending page goes once delivered)."""
         message = codec.decode_verdict(event.value)
-        progress = self.pending.progress.get(message.member)
+        held = self.held.pop(message.member, None)
+        progress = held[0] if held is not None else self.pending.progress.get(message.member)
         if progress is None:  # decided and delivered before this repeated message came
             return Outcome()
         progress = codec.with_verdict(progress, message)
         answer = isinstance(message, dedup.LookupAnswer)
         if not codec.replied(progress) or (answer and not codec.answered(progress)):
-            self.pending.progress[message.member] = progress  # the page is not read
+            self.held[message.member] = (progress, event)  # the page is not read
             return Outcome()
         if self.pending.orphan(message.member):  # decided and delivered, forgotten half-way
             return Outcome()
@@ -639,6 +657,13 @@ class GatherStage:
                 decided.append(key)
         done = functools.partial(self._forget, dedup.deciding_id(page), decided)
         return Outcome(sends, after, done)
+
+    def flush(self) -> None:
+        """Write the progress held back this round, each page's once."""
+        for member, (progress, event) in self.held.items():
+            with _current(event):
+                self.pending.progress[member] = progress
+        self.held.clear()
 
     def sweepers(self) -> list[Sweeper]:
         """None: its tables are the url stage's (`url-state`) or transient (`pending`,

@@ -28,13 +28,21 @@ def topics() -> Topics:
     return Topics(*names)  # type: ignore[arg-type]  # a Send only carries its topic along
 
 
+class Event:
+    """What a stage reads of an event (a plain object: a held-back write keeps a weak reference)."""
+
+    def __init__(self, value: bytes, key: bytes | None, message: Any) -> None:
+        self.value, self.key, self.message = value, key, message
+
+
 class Pipeline:
     """The three stages on shared dict tables, with a queue of messages per internal topic."""
 
-    def __init__(self, wait_s: float = 120.0) -> None:
+    def __init__(self, wait_s: float = 120.0, partitions: int = PARTITIONS, replies: dict[str, Any] | None = None) -> None:
         self.topics = topics()
-        self.tables = Tables(urls={}, pending={}, replies={}, bands={}, members={}, waits={})  # type: ignore[arg-type]
-        settings = Settings(partitions=PARTITIONS, dedup_wait_s=wait_s)
+        replies = {} if replies is None else replies
+        self.tables = Tables(urls={}, pending={}, replies=replies, bands={}, members={}, waits={})  # type: ignore[arg-type]
+        settings = Settings(partitions=partitions, dedup_wait_s=wait_s)
         self.stages: dict[Any, Any] = {
             "by_url": UrlStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
             "by_band": BandStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
@@ -53,7 +61,7 @@ class Pipeline:
     def deliver(self, send: Send, delivered: bool = True) -> None:
         """Handle one message; `delivered=False`: the process dies before its outputs are in."""
         self.queue.remove(send)
-        outcome = self.stages[send.topic].handle(self.event(send))
+        outcome = self.handle(send)
         if delivered:
             self.send([*outcome.sends, *outcome.after])
             if outcome.done is not None:
@@ -66,7 +74,7 @@ class Pipeline:
         while True:
             send = next(s for s in self.queue if s.topic in ("by_band", "verdicts"))
             self.queue.remove(send)
-            outcome = self.stages[send.topic].handle(self.event(send))
+            outcome = self.handle(send)
             if any(s.topic in ("articles", "duplicates") for s in outcome.sends):
                 return send
             self.send([*outcome.sends, *outcome.after])
@@ -80,9 +88,16 @@ class Pipeline:
             self.deliver(send)
         self.drain("by_band")
 
+    def handle(self, send: Send) -> Any:
+        """One message handled as its own round: what the stage held back is written after it."""
+        stage = self.stages[send.topic]
+        outcome = stage.handle(self.event(send))
+        stage.flush()
+        return outcome
+
     @staticmethod
     def event(send: Send) -> Any:
-        return SimpleNamespace(value=send.value, key=send.key, message=SimpleNamespace(partition=send.partition))
+        return Event(send.value, send.key, SimpleNamespace(partition=send.partition))
 
     def drain(self, *topics: str) -> None:
         """Deliver every message of these topics, in queue order, including what they send."""
@@ -272,7 +287,7 @@ def test_a_decision_is_sent_before_the_band_messages_that_depend_on_it() -> None
     for reply in rest:
         flow.deliver(reply)
     flow.queue.remove(verdict)
-    outcome = flow.stages["verdicts"].handle(flow.event(verdict))
+    outcome = flow.handle(verdict)
     assert [s.topic for s in outcome.sends] == ["articles"]
     assert outcome.after and {s.topic for s in outcome.after} == {"by_band"}
 
@@ -288,6 +303,37 @@ def test_an_answer_repeated_after_a_crash_forgot_the_page_half_way_changes_nothi
     [member] = [k for k in flow.tables.urls[page(A, story(1), 0).page.id]["decisions"]]
     part = codec.decode_verdict(reply.value).part
     flow.tables.replies[member] = {"parts": [part], "replies": {}}  # left behind
-    outcome = flow.stages["verdicts"].handle(flow.event(reply))
+    outcome = flow.handle(reply)
     assert (outcome.sends, outcome.after) == ([], []) and member not in flow.tables.replies
     assert len(flow.outputs) == 1
+
+
+class Counted(dict[str, Any]):
+    """A table that counts its writes."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+def test_the_replies_of_one_round_write_a_pages_progress_once() -> None:
+    """A page's replies handled in one round are held back and written once at its end."""
+    replies = Counted()
+    flow = Pipeline(partitions=8, replies=replies)
+    p = page(A, story(1), 0)
+    flow.intake(p)
+    flow.drain("by_url", "by_band")
+    *first, last = [s for s in flow.queue if s.topic == "verdicts"]
+    assert len(first) >= 4
+    gather, before = flow.stages["verdicts"], replies.writes
+    for send in first:  # one round
+        flow.queue.remove(send)
+        assert gather.handle(flow.event(send)).sends == []
+    assert replies.writes == before
+    gather.flush()
+    assert replies.writes == before + 1
+    flow.deliver(last)
+    assert [(o["id"], o["revision"]) for o in flow.outputs] == [(p.page.id, 1)]
+    assert not flow.tables.replies and not flow.tables.pending
