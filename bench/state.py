@@ -54,7 +54,7 @@ from worker.core import minhash
 from worker.core.envelope import iso_utc
 from worker.records import Extracted, Sketched, Source
 from worker.settings import Settings
-from worker.streaming.agents import BandStage, GatherStage, Send, UrlStage
+from worker.streaming.agents import BandStage, Bundled, GatherStage, Send, UrlStage
 from worker.streaming.expiry import Sweeper
 from worker.streaming.tables import StoreMemory, Tables, rocksdb_options
 from worker.streaming.topics import Topics
@@ -178,9 +178,11 @@ class Stages:
         while queue:
             send = queue.pop(0)
             message = SimpleNamespace(partition=send.partition)
-            event = SimpleNamespace(value=send.value, key=send.key, message=message)
+            event = Bundled(send.value, send.key, message)  # a message handled as an event
             started = time.perf_counter()
-            outcome = self.handlers[send.topic].handle(event)  # type: ignore[index]
+            handler = self.handlers[send.topic]  # type: ignore[index]
+            outcome = handler.handle(event)  # type: ignore[arg-type]
+            handler.flush()  # each message its own round
             self.sample(time.perf_counter() - started)
             for out in [*outcome.sends, *outcome.after]:
                 if out.topic in ("articles", "duplicates"):

@@ -175,30 +175,54 @@ def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tu
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
     """Run a dedup stage on the events as they come, in order, deciding each message (an event,
-    or each message of a bundle) against the tables as the messages before it left them; each
-    also expires a few entries of its partition. The messages decided together (up to the
-    event where they reach `STAGE_BATCH`) are then output together (`Output.decide`): three
-    broker round trips per round, not per message."""
+    or each message of a bundle) against the tables as the messages before it left them. The
+    messages decided together (up to the event where they reach `STAGE_BATCH`) are then output
+    together (`Output.decide`): three broker round trips per round, not per message. Each round
+    also expires a few entries per message in the partitions it handled (`expiry`)."""
     sweepers = stage.sweepers()
     async for batch in cast(faust.Stream[bytes], stream).take_events(
         STAGE_BATCH, within=STAGE_BATCH_WAIT_S
     ):
         decided: list[tuple[Outcome, EventT]] = []
+        clocks = Clocks()
         for event in output.unsettled(batch):
-            part = event.message.partition
             with _current(event):
                 for message in _messages(event):
                     outcome = _guarded(stage, message, output)
                     decided.append((outcome, event))
-                    try:
-                        for sweeper in sweepers:
-                            sweeper.step(part, outcome.fetched_at, _now())
-                    except Exception:  # a sweep never fails a page: looked at later
-                        log.exception("expiry sweep failed in partition %s", part)
+                    clocks.saw(event, outcome.fetched_at)
             if len(decided) >= STAGE_BATCH:  # (an event is settled with all its messages)
+                clocks.sweep(sweepers)
                 await _output(output, stage, decided)
-                decided = []
+                decided, clocks = [], Clocks()
+        clocks.sweep(sweepers)
         await _output(output, stage, decided)
+
+
+class Clocks:
+    """Per partition of a round: its last event, its latest fetch time and its messages."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[EventT, str | None, int]] = {}
+
+    def saw(self, event: EventT, fetched_at: str | None) -> None:
+        part = event.message.partition
+        _, latest, messages = self.seen.get(part, (event, None, 0))
+        if fetched_at is not None and (latest is None or fetched_at > latest):
+            latest = fetched_at
+        self.seen[part] = (event, latest, messages + 1)
+
+    def sweep(self, sweepers: Sequence[Sweeper]) -> None:
+        """Expire entries of each partition, inside its last event (a sweep never fails a page:
+        what it did not look at is looked at later)."""
+        now = _now()
+        for part, (event, latest, messages) in self.seen.items():
+            with _current(event):
+                try:
+                    for sweeper in sweepers:
+                        sweeper.step(part, latest, now, messages)
+                except Exception:
+                    log.exception("expiry sweep failed in partition %s", part)
 
 
 async def _output(output: Output, stage: Stage, decided: list[tuple[Outcome, EventT]]) -> None:

@@ -1,9 +1,10 @@
 """Expiry of the dedup tables by event time, a few entries per event.
 
 faust writes a table's changelog to the partition of the event being handled, so entries can
-only be deleted inside an event of their partition: each event of a dedup stage also looks at
-the next `PER_EVENT` entries of that partition's RocksDB database (a cursor that wraps around)
-and deletes or shrinks those out of the window. A deletion is a changelog tombstone, so a
+only be deleted inside an event of their partition: at the end of each round, a dedup stage
+looks at the next `PER_MESSAGE` entries per message it handled in a partition, in that
+partition's RocksDB database (a cursor that wraps around, read once per round), and deletes or
+shrinks those out of the window. A deletion is a changelog tombstone, so a
 recovery never brings an expired entry back. The clock is the partition's event time: the
 latest fetch time seen in its events (never later than now), minus `INGEST_DEDUP_WINDOW_S`.
 
@@ -24,8 +25,8 @@ from worker import codec, metrics
 from worker.core import dedup
 from worker.streaming.tables import Table
 
-PER_EVENT = 16
-"""Entries looked at per event: several times what an event adds (one id, a few band keys),
+PER_MESSAGE = 16
+"""Entries looked at per message: several times what a message adds (one id, a few band keys),
 so a whole partition is gone over a few times per window."""
 
 Check = Callable[[int, Any, Any, str], Any]
@@ -55,16 +56,17 @@ class Sweeper:
         self.deleted = metrics.DEDUP_EXPIRED.labels(table=table.name, action="deleted")
         self.shrunk = metrics.DEDUP_EXPIRED.labels(table=table.name, action="shrunk")
 
-    def step(self, partition: int, fetched_at: str | None, now: str) -> None:
-        """Advance the partition's clock to `fetched_at`, then sweep the next entries (called
-        inside an event of that partition: what it changes goes to its changelog partition)."""
+    def step(self, partition: int, fetched_at: str | None, now: str, messages: int = 1) -> None:
+        """Advance the partition's clock to `fetched_at`, then sweep the next entries for this
+        many messages (called inside an event of that partition: what it changes goes to its
+        changelog partition)."""
         if fetched_at is not None:
             self.clocks[partition] = max(self.clocks.get(partition, ""), min(fetched_at, now))
         clock = self.clocks.get(partition)
         if clock is None or self.window_s <= 0:
             return
         horizon = dedup.horizon(clock, now, self.window_s)
-        for key, stored in self.scan.next_entries(partition, PER_EVENT):
+        for key, stored in self.scan.next_entries(partition, PER_MESSAGE * messages):
             if stored is None:
                 continue
             verdict = self.check(partition, key, stored, horizon)
