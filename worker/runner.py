@@ -5,9 +5,9 @@ has already imported the pipeline). A call that runs past its timeout has its ch
 replaced, so one pathological page costs one slot for `timeout_s` and nothing more. A child
 that dies (segfault, OOM kill) is replaced the same way. Each child's address space is capped,
 so a page that needs too much memory fails alone (MemoryError, see `pipeline.process`).
-A call still running after `slow_s` gives its slot up to a spare child (at most as many spares as
-slots), so slow pages never hold every slot while the pages behind them wait; the spare slot
-stays, and the slow call's slot ends with it.
+A call still running after `slow_s` gives its slot up to a spare child (at most `spares` at once),
+so slow pages never hold every slot while the pages behind them wait; the spare slot stays, and
+the slow call's slot ends with it.
 `InlineRunner` has the same interface and runs in-process, for tests and the `clean` command.
 """
 
@@ -79,6 +79,7 @@ class ProcessRunner:
         tasks_per_child: int,
         memory_bytes: int = 0,
         slow_s: float = 0.0,
+        spares: int = 0,
     ) -> None:
         self.timeout_s = timeout_s
         self.slow_s = slow_s
@@ -90,7 +91,7 @@ class ProcessRunner:
         self._free: asyncio.Queue[ProcessPoolExecutor] = asyncio.Queue()
         for _ in range(workers):
             self._free.put_nowait(self._new_slot())
-        self.max_spares = workers if slow_s > 0 else 0
+        self.max_spares = spares if slow_s > 0 else 0
         self.spares = 0
         """Slots opened in place of slow calls' slots, now running."""
         self.recycled = 0

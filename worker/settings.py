@@ -66,8 +66,10 @@ class Settings:
     extract_tasks_per_child: int = 500
     extract_memory_bytes: int = 2048 * MIB
     extract_slow_s: float = 0.5
-    """A page still cleaning after this long lets a spare child take its slot (at most
-    `extract_workers` spares): slow pages never hold every slot. 0: no spares."""
+    """A page still cleaning after this long lets a spare child take its slot: slow pages
+    never hold every slot. 0: no spares."""
+    extract_spares: int = 4
+    """Spare children at most at once (each ends when the slow page it stands in for does)."""
     batch_size: int = 32
     refetch_cache_bytes: int = 64 * MIB
     """Compressed cleaned pages kept to recognize unchanged re-fetches (`refetch`); 0: none."""
@@ -218,6 +220,7 @@ ENV: dict[str, str] = {
     "INGEST_EXTRACT_TASKS_PER_CHILD": "extract_tasks_per_child",
     "INGEST_EXTRACT_MEMORY_BYTES": "extract_memory_bytes",
     "INGEST_EXTRACT_SLOW_S": "extract_slow_s",
+    "INGEST_EXTRACT_SPARES": "extract_spares",
     "INGEST_BATCH_SIZE": "batch_size",
     "INGEST_REFETCH_CACHE_BYTES": "refetch_cache_bytes",
     "INGEST_STORE_MEMORY_BYTES": "store_memory_bytes",

@@ -117,7 +117,7 @@ def test_children_end_with_a_worker_killed_by_sigkill() -> None:
 async def test_a_slow_call_gives_its_slot_up_to_a_spare() -> None:
     """With one slot, a page past the slow limit no longer holds up the pages behind it; once
     it ends, its spare stays and the pool is one slot again."""
-    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.2)
+    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.2, spares=1)
     try:
         slow = asyncio.ensure_future(runner.run(pid_after, 3.0))
         started = time.monotonic()
@@ -133,8 +133,8 @@ async def test_a_slow_call_gives_its_slot_up_to_a_spare() -> None:
         runner.close()
 
 
-async def test_spares_are_at_most_as_many_as_slots() -> None:
-    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.1)
+async def test_spares_are_at_most_as_many_as_allowed() -> None:
+    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.1, spares=1)
     try:
         slow = [asyncio.ensure_future(runner.run(pid_after, 1.5)) for _ in range(3)]
         await asyncio.sleep(0.8)
@@ -149,7 +149,7 @@ async def test_spares_are_at_most_as_many_as_slots() -> None:
 
 
 async def test_a_slow_call_that_times_out_leaves_its_spare_in_its_place() -> None:
-    runner = ProcessRunner(workers=1, timeout_s=1.0, tasks_per_child=100, slow_s=0.1)
+    runner = ProcessRunner(workers=1, timeout_s=1.0, tasks_per_child=100, slow_s=0.1, spares=2)
     try:
         slow = asyncio.ensure_future(runner.run(pid_after, 30.0))
         await asyncio.sleep(0.3)

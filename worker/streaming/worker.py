@@ -78,6 +78,7 @@ def run(settings: Settings) -> None:
         settings.extract_tasks_per_child,
         settings.extract_memory_bytes,
         settings.extract_slow_s,
+        settings.extract_spares,
     )
     settings.app_data_dir.mkdir(parents=True, exist_ok=True)
     app = build(settings, runner)
