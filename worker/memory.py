@@ -1,10 +1,14 @@
-"""The worker process's allocator: glibc tuned for large buffers freed on several threads."""
+"""The worker process's memory: glibc tuned for large buffers freed on several threads, and the
+processes' caps checked against the container's memory limit at start."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import logging
+from pathlib import Path
+
+from worker.settings import MIB, Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +44,70 @@ def tune_malloc() -> bool:
     if not applied:
         log.warning("mallopt refused: the allocator keeps its defaults")
     return applied
+
+
+MEMORY_LIMITS = (
+    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # cgroup v1
+)
+NO_LIMIT = 2**60
+"""cgroup v1 says "no limit" with a number near 2^63."""
+PARENT_BASE_BYTES = 192 * MIB
+"""The worker process beyond its tables' memory and re-fetch cache: code, libraries, Kafka
+clients' fetch and send buffers, pages in flight (peak RSS 269 MiB with 64 + 64 MiB of tables
+and cache at 12 partitions, BENCHMARKS.md "Throughput")."""
+
+
+def container_limit(paths: tuple[Path, ...] = MEMORY_LIMITS) -> int | None:
+    """The memory limit of this process's cgroup (a container's `resources.limits.memory`),
+    None when there is none or it cannot be read."""
+    for path in paths:
+        try:
+            raw = path.read_text().strip()
+        except OSError:
+            continue
+        if raw == "max":
+            return None
+        try:
+            limit = int(raw)
+        except ValueError:
+            return None
+        return None if limit >= NO_LIMIT else limit
+    return None
+
+
+def extraction_processes(settings: Settings) -> int:
+    """The most extraction processes at once: the slots, and the spares if any."""
+    return settings.extract_workers + (settings.extract_spares if settings.extract_slow_s else 0)
+
+
+def budget(settings: Settings) -> tuple[int, int]:
+    """(the worker process, its extraction processes at most): the bytes each part may take.
+    The extraction processes are `INGEST_EXTRACT_WORKERS` plus `INGEST_EXTRACT_SPARES`, each
+    capped at `INGEST_EXTRACT_MEMORY_BYTES` of address space (0: uncapped, returned as -1)."""
+    parent = PARENT_BASE_BYTES + settings.store_memory_bytes + settings.refetch_cache_bytes
+    cap = settings.extract_memory_bytes
+    return parent, -1 if cap <= 0 else extraction_processes(settings) * cap
+
+
+def check_budget(settings: Settings, limit: int | None) -> None:
+    """Raise ValueError (one line) if the processes' caps may exceed the container's memory
+    limit: the kernel's OOM killer would then pick a process, not the worker's own caps."""
+    if limit is None:
+        return
+    parent, children = budget(settings)
+    processes = extraction_processes(settings)
+    if children < 0:
+        raise ValueError(
+            f"INGEST_EXTRACT_MEMORY_BYTES=0 leaves {processes} extraction processes uncapped "
+            f"inside a memory limit of {limit // MIB} MiB: set a cap per process"
+        )
+    if parent + children > limit:
+        raise ValueError(
+            f"memory limit {limit // MIB} MiB is below what the worker may use: "
+            f"{parent // MIB} MiB (worker process: {PARENT_BASE_BYTES // MIB} + "
+            f"INGEST_STORE_MEMORY_BYTES + INGEST_REFETCH_CACHE_BYTES) + {processes} extraction "
+            f"processes (INGEST_EXTRACT_WORKERS + INGEST_EXTRACT_SPARES) x "
+            f"{settings.extract_memory_bytes // MIB} MiB (INGEST_EXTRACT_MEMORY_BYTES) = "
+            f"{(parent + children) // MIB} MiB: raise the limit or lower those"
+        )

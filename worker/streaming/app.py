@@ -8,6 +8,7 @@ from typing import Any, cast
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.auth import CredentialsT
+from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
 from worker.security import check, ssl_context
 from worker.settings import Settings
@@ -44,6 +45,14 @@ class IngestTransport(faust_aiokafka.Transport):
     Producer = IdempotentProducer
 
 
+class ProbeWeb(AiohttpWeb):
+    """faust's web server with none of faust's own pages, only the worker's (`web.register`:
+    /healthz, /readyz, /metrics): faust's /table and /router would let anyone who reaches the
+    probes' port read the dedup tables, and its index answers "OK" whatever the worker's state."""
+
+    default_blueprints = debug_blueprints = optional_blueprints = production_blueprints = ()
+
+
 class IngestApp(faust.App):
     """faust.App whose consumer and producer use IngestTransport."""
 
@@ -57,6 +66,9 @@ class IngestApp(faust.App):
 
     def _new_transport(self) -> IngestTransport:
         return IngestTransport(self.conf.broker_consumer, self)
+
+    def _new_web(self) -> ProbeWeb:
+        return ProbeWeb(self)
 
     def _new_producer_transport(self) -> IngestTransport:
         return IngestTransport(self.conf.broker_producer, self)

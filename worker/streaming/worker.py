@@ -11,7 +11,7 @@ import faust
 
 from worker import topology
 from worker.health import ProgressClock
-from worker.memory import tune_malloc
+from worker.memory import check_budget, container_limit, tune_malloc
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
 from worker.startup import prepare
@@ -70,6 +70,7 @@ class GracefulWorker(faust.Worker):
 
 def run(settings: Settings) -> None:
     """Wait for the broker and the topics, then run the worker until stopped (SIGTERM/SIGINT)."""
+    check_budget(settings, container_limit())  # a ValueError: one line, exit 2 (__main__)
     tune_malloc()
     asyncio.run(prepare(settings))
     runner = ProcessRunner(
