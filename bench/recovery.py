@@ -226,7 +226,8 @@ def run(count: int, partitions: int, folder: Path, bootstrap: str) -> Iterator[s
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "INGEST_APP_ID": app_id,
            "INGEST_PARTITIONS": str(partitions), "INGEST_DATA_DIR": str(folder / "volume"),
            "INGEST_WEB_PORT": str(free_port()), "INGEST_EXTRACT_WORKERS": "1",
-           "INGEST_LOG_LEVEL": "info", "INGEST_GROUP_INSTANCE_ID": f"{app_id}-0"}  # fmt: skip
+           "INGEST_LOG_LEVEL": "info", "INGEST_GROUP_INSTANCE_ID": f"{app_id}-0",
+           "INGEST_LOG_FORMAT": "text"}  # fmt: skip  (`logged` reads faust's text tables)
     for topic in ("raw", "articles", "duplicates", "rejected"):  # this run's own
         env[f"INGEST_TOPIC_{topic.upper()}"] = f"{app_id}.{topic}"
     settings = Settings.from_env(env)

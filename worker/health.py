@@ -78,6 +78,8 @@ class ProgressTracker:
     """Remembers, per partition, when it last moved; judges each observation."""
 
     stall_timeout_s: float
+    lags: dict[Partition, int] = field(default_factory=dict)
+    """The lag of each partition at the last observation that read them."""
     _committed: dict[Partition, int] = field(default_factory=dict)
     _moved_at: dict[Partition, float] = field(default_factory=dict)
     _missing_since: dict[str, float] = field(default_factory=dict)
@@ -103,6 +105,7 @@ class ProgressTracker:
             if waits_for_me and progressed_at is not None:
                 self._moved_at[tp] = max(self._moved_at[tp], min(progressed_at, now))
             self._committed[tp] = position
+        self.lags = lags
         self._moved_at = {tp: self._moved_at[tp] for tp in seen.end}
         self._committed = {tp: self._committed[tp] for tp in seen.end}
         judged = [tp for tp in seen.end if tp in seen.mine or tp not in seen.held]

@@ -19,6 +19,7 @@ import os
 import resource
 import select
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -120,6 +121,7 @@ class ProcessRunner:
                 self._free.put_nowait(self._new_slot())
 
         slow: asyncio.TimerHandle | None = None
+        started = time.monotonic()  # once a slot is free: the time in the child, not the wait
         try:
             call = slot.submit(fn, *args)  # (done in the child: the loop may not know it yet)
             if self.max_spares:
@@ -134,6 +136,7 @@ class ProcessRunner:
             slot = None
             return Failure(Reason.EXTRACTOR_CRASHED, "the extraction process died")
         finally:
+            metrics.CLEANING_S.observe(time.monotonic() - started)
             if slow is not None:
                 slow.cancel()
             if spared:  # its spare has its place: this slot ends

@@ -106,6 +106,9 @@ class Settings:
     """How long (in fetch time) a page's dedup state lasts after its URL's latest page: older
     state is no candidate and is deleted, locally and in the changelogs (0: never)."""
     log_level: str = "info"
+    log_format: str = "auto"
+    """`json` (one object a line), `text` (faust's lines), or `auto`: text when stderr is a
+    terminal, JSON otherwise."""
 
     @property
     def topic_by_url(self) -> str:
@@ -244,4 +247,5 @@ ENV: dict[str, str] = {
     "INGEST_DEDUP_WAIT_S": "dedup_wait_s",
     "INGEST_DEDUP_WINDOW_S": "dedup_window_s",
     "INGEST_LOG_LEVEL": "log_level",
+    "INGEST_LOG_FORMAT": "log_format",
 }

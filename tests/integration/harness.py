@@ -139,6 +139,7 @@ class Names:
             "INGEST_HEARTBEAT_INTERVAL_S": "1",
             "INGEST_COMMIT_INTERVAL_S": "0.5",
             "INGEST_LOG_LEVEL": "info",
+            "INGEST_LOG_FORMAT": "text",  # tests read faust's log tables (test_state)
             "INGEST_WEB_PORT": str(free_port()),
             "INGEST_HEALTH_INTERVAL_S": "1",
         }

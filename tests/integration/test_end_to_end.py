@@ -81,3 +81,26 @@ async def test_every_page_accounted_for_once(
     await s.page("https://blog.example.net/posts/7?id=7", article_html(3), "d-variant", dup=("url", "d"), as_body=True)
     s.check(await s.outputs(collector))
     assert not any(c in workers.logs() for c in "\x00\x1b"), "control characters echoed raw into a log"
+
+
+async def test_json_logs_are_one_object_a_line_with_a_page_s_coordinates(
+    broker: Any, names: Names, workers: Any, collector: Collector
+) -> None:
+    """Production logs (INGEST_LOG_FORMAT=json): every line the worker writes, faust's and
+    aiokafka's included, is one JSON object; a rejection carries the raw message's coordinates
+    and its URL as fields, control characters escaped, the page's body nowhere."""
+    await create_topics(broker.bootstrap, [names.raw, *names.outputs], 1)
+    worker = workers.start(1, INGEST_LOG_FORMAT="json")
+    await wait_for_group(broker.bootstrap, names.app_id, 1)
+    s = Scenario(broker, names)
+    url = "https://app.example.com/inbox\x1b[2J\nforged"
+    await s.bad(orjson.dumps({"url": url, "html": SPA}), "invalid_url")
+    s.check(await s.outputs(collector))
+    assert worker.stop() == 0
+    lines = worker.log().splitlines()
+    records = [orjson.loads(line) for line in lines]  # a line that is not JSON fails here
+    assert {"faust", "aiokafka"} <= {r["logger"].split(".")[0] for r in records}
+    [rejected] = [r for r in records if r["message"] == "rejected"]
+    assert (rejected["topic"], rejected["partition"], rejected["offset"]) == (names.raw, 0, 0)
+    assert rejected["url"] == url and rejected["reason"] == "invalid_url"
+    assert "app.js" not in worker.log() and all(line.isprintable() for line in lines)

@@ -37,6 +37,8 @@ async def test_health_ready_and_metrics_while_pages_flow(
     assert 'ingest_outcomes_total{outcome="article",reason=""} 5.0' in metrics
     assert 'ingest_outcomes_total{outcome="rejected",reason="not_json"} 1.0' in metrics
     assert "ingest_lag_messages" in metrics
+    assert f'ingest_partition_lag_messages{{partition="0",topic="{names.raw}"}}' in metrics
+    assert "process_resident_memory_bytes" in metrics and "ingest_cleaning_seconds_bucket" in metrics
     for path in ("/", "/table", "/table/url-state", "/router", "/graph", "/stats"):
         assert worker.get(path)[0] == 404, path  # faust's own pages (tables!) are not served
 

@@ -36,7 +36,7 @@ from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 from faust.types import EventT, StreamT, TopicT
 
-from worker import codec, metrics, pipeline, refetch
+from worker import codec, logs, metrics, pipeline, refetch
 from worker.core import dedup
 from worker.core.envelope import iso_utc
 from worker.errors import Reason
@@ -75,6 +75,8 @@ class Send:
     key: bytes | None
     value: bytes
     partition: int | None = None
+    latency: metrics.Latency | None = None
+    """Set on an output record (article, duplicate, rejection): timed once acknowledged."""
 
 
 @dataclass(slots=True)
@@ -139,10 +141,13 @@ def register(
     for topic, name, stage in stages:
         app.agent(topic, name=name)(functools.partial(_run_stage, output, stage))
 
+    state_size = metrics.StateSize(app.conf.tabledir)
+
     @app.timer(interval=min(max(1.0, settings.dedup_wait_s / 4), settings.health_interval_s))
     async def release_waits() -> None:
         """Ask this process's band partitions to answer the queries waiting too long; count
-        the pages of its article ids still undecided (for /healthz)."""
+        the pages of its article ids still undecided (for /healthz); measure the tables."""
+        state_size.update(time.monotonic())
         actives = app.assignor.assigned_actives()
         for send in band.overdue(_partitions_of(topics.by_band, actives)):
             await send.topic.send(key=send.key, value=send.value, partition=send.partition)
@@ -308,6 +313,7 @@ class Intake:
 
     async def publish(self, event: EventT, before: asyncio.Future[None] | None) -> None:
         """Clean one page, then, once the earlier page `before` is out, publish it."""
+        metrics.CONSUMED.labels(event.message.topic).inc()
         cleaned = asyncio.ensure_future(self.handle(event))
         if before is not None:
             await asyncio.wait([before])
@@ -569,7 +575,8 @@ class BandStage:
             step = dedup.lookup_step(member_of, lookup, horizon, release, swept)
             candidates, awaits = step.candidates, step.awaits
         except Exception:  # answer anyway: a page waiting for no answer would never be decided
-            log.exception("lookup failed for %s: answering with no candidates", lookup.member)
+            asking = logs.page(_origin(lookup.member), None, article=lookup.id)
+            log.exception("lookup failed: answering with no candidates", extra=asking)
             candidates, awaits = [], []
         if awaits:
             waiting = self.tables.waits.get(awaits[0]) or []
@@ -589,8 +596,13 @@ class BandStage:
             overdue = release and entry["since"] <= limit
             if overdue:
                 metrics.DEDUP_RELEASED.inc()
-                log.warning("%s waited over %.0f s for %s: answered without it",
-                            entry["lookup"]["member"], self.wait_s, member)  # fmt: skip
+                asking = _origin(entry["lookup"]["member"])  # (its URL is not known here)
+                log.warning(
+                    "waited over %.0f s for %s: answered without it",
+                    self.wait_s,
+                    member,
+                    extra=logs.page(asking, None, article=entry["lookup"]["id"]),
+                )
             lookup = codec.lookup(entry["lookup"])
             sends += self._answer(dedup.home_of(member), lookup, entry["since"], overdue)
         return sends
@@ -709,15 +721,38 @@ def _apply(
     """Store a decision; the record to publish, and the band messages to send once it is in."""
     if step.state is not None:
         tables.urls[dedup.deciding_id(page)] = codec.plain(step.state)
-    record = step.record
+    record, fetched_at, origin = step.record, page.page.fetched_at, page.page.origin
     if isinstance(record, Article):
         metrics.count("article")
-        first = Send(topics.articles, record.id.encode(), codec.encode(record))
+        latency = _latency("article", fetched_at, origin)
+        first = Send(topics.articles, record.id.encode(), codec.encode(record), latency=latency)
     else:
         metrics.count("duplicate", record.kind)
-        first = Send(topics.duplicates, record.id.encode(), codec.encode(record))
+        latency = _latency("duplicate", fetched_at, origin)
+        first = Send(topics.duplicates, record.id.encode(), codec.encode(record), latency=latency)
     band: dict[int, dedup.BandQuery | dedup.BandSettle] = {**step.settle, **step.index}
     return [first], _band_sends(topics, band)
+
+
+def _latency(outcome: str, fetched_at: str | None, origin: Source) -> metrics.Latency:
+    """What a page's output record is timed from: its fetch time, its raw message's timestamp."""
+    fetched = None if fetched_at is None else datetime.fromisoformat(fetched_at).timestamp()
+    produced = None if origin.timestamp_ms is None else origin.timestamp_ms / 1000
+    return metrics.Latency(outcome, fetched, produced)
+
+
+def _acknowledged(sends: Iterable[Send]) -> None:
+    """Time the output records among sends the broker has acknowledged."""
+    now = time.time()
+    for send in sends:
+        if send.latency is not None:
+            metrics.delivered(send.latency, now)
+
+
+def _origin(key: str) -> Source:
+    """The coordinates an origin key names ('topic:partition:offset', `dedup.origin_key`)."""
+    topic, partition, offset = key.rsplit(":", 2)
+    return Source(topic, int(partition), int(offset))
 
 
 def _forward(topics: Topics, step: dedup.Forward) -> Send:
@@ -769,16 +804,14 @@ class Output:
         self, failure: Failure, origin: Source, key: bytes | None, value: bytes | None
     ) -> Send:
         """The send that routes a failed message to the rejected topic."""
-        log.info(
-            "rejected %s:%s:%s reason=%s url=%r",
-            origin.topic, origin.partition, origin.offset, failure.reason.value,
-            (failure.url or "")[:200],
-        )  # fmt: skip
-        metrics.count("rejected", failure.reason.value)
+        reason = failure.reason.value
+        log.info("rejected", extra=logs.page(origin, failure.url, reason=reason))
+        metrics.count("rejected", reason)
         record = pipeline.rejected(
             failure, origin, key, value, self.settings.rejected_payload_limit
         )
-        return Send(self.topics.rejected, key, codec.encode(record))
+        latency = _latency("rejected", None, origin)
+        return Send(self.topics.rejected, key, codec.encode(record), latency=latency)
 
     async def publish(self, sends: Awaitable[list[Send]], event: EventT) -> None:
         """Send an event's records once ready; settle the event once all are acknowledged.
@@ -808,7 +841,9 @@ class Output:
         deadline = time.monotonic() + self.settings.send_timeout_s
         for written in self.written():
             await _within(written, deadline)
-        await self._deliver([send for outcome, _ in decided for send in outcome.sends])
+        records = [send for outcome, _ in decided for send in outcome.sends]
+        await self._deliver(records)
+        _acknowledged(records)
         await self._deliver([send for outcome, _ in decided for send in outcome.after])
         consumer = self.consumer()
         for _, event in decided:
@@ -858,6 +893,9 @@ class Output:
                 fallback = self.rejection(failure, source_of(event), event.key, event.value)
                 retry = time.monotonic() + self.settings.send_timeout_s
                 await _within(await self._send(fallback, retry), retry)
+                _acknowledged([fallback])
+            else:
+                _acknowledged([send])
         self.consumer().settle(event.message)
         self.clock.mark()
 

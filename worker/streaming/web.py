@@ -90,6 +90,7 @@ class Probe:
         clock, limit = self.clock, self.settings.dedup_wait_s + self.settings.stall_limit_s
         self.status = with_undecided(self.status, clock.undecided, clock.oldest_undecided_s, limit)
         metrics.LAG.set(self.status.lag)
+        metrics.set_partition_lag(self.tracker.lags.items())
         metrics.STALLED_S.set(self.status.seconds_without_progress)
         if not self.status.healthy and self.settings.exit_on_stall:
             # Nothing uncommitted is lost: a new process (and a new group generation) replays it.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 import os
 import threading
 
 import faust
 
-from worker import topology
+from worker import logs, topology
 from worker.health import ProgressClock
 from worker.memory import check_budget, container_limit, tune_malloc
 from worker.runner import InlineRunner, ProcessRunner
@@ -70,6 +71,7 @@ class GracefulWorker(faust.Worker):
 
 def run(settings: Settings) -> None:
     """Wait for the broker and the topics, then run the worker until stopped (SIGTERM/SIGINT)."""
+    logging.config.dictConfig(logs.config(settings.log_format, settings.log_level))
     check_budget(settings, container_limit())  # a ValueError: one line, exit 2 (__main__)
     tune_malloc()
     asyncio.run(prepare(settings))
@@ -85,7 +87,11 @@ def run(settings: Settings) -> None:
     app = build(settings, runner)
     try:
         grace = settings.shutdown_grace_s
-        worker = GracefulWorker(app, grace, loglevel=settings.log_level, quiet=True)
+        # faust configures logging again as it starts: the same way, so its lines are alike
+        logging_config = logs.config(settings.log_format, settings.log_level)
+        worker = GracefulWorker(
+            app, grace, loglevel=settings.log_level, quiet=True, logging_config=logging_config
+        )
         worker.execute_from_commandline()
     finally:
         runner.close()
