@@ -50,6 +50,12 @@ class Settings:
     topic_rejected: str = "pages.rejected"
     partitions: int = 4
     replication_factor: int = 1
+    min_insync_replicas: int = 0
+    """`min.insync.replicas` of every topic the worker creates (0: the broker's default). With
+    acks=all, 2 of 3 replicas keep output going with one broker down, never on one copy."""
+    internal_retention_s: float = 7 * 86400.0
+    """`retention.ms` of the internal topics it creates: longer than any outage of the worker,
+    or pages waiting in them are deleted before they are read."""
     store_url: str = "rocksdb://"
     """faust table store: `rocksdb://` (tables on disk under `data_dir`, reused after a
     restart) or `memory://` (tables rebuilt from their changelogs at every start)."""
@@ -214,6 +220,8 @@ ENV: dict[str, str] = {
     "INGEST_TOPIC_REJECTED": "topic_rejected",
     "INGEST_PARTITIONS": "partitions",
     "INGEST_REPLICATION_FACTOR": "replication_factor",
+    "INGEST_MIN_INSYNC_REPLICAS": "min_insync_replicas",
+    "INGEST_INTERNAL_RETENTION_S": "internal_retention_s",
     "INGEST_STORE_URL": "store_url",
     "INGEST_DATA_DIR": "data_dir",
     "INGEST_STANDBY_REPLICAS": "standby_replicas",

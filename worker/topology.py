@@ -58,7 +58,10 @@ def consumed(settings: Settings) -> list[str]:
 def specs(settings: Settings) -> list[TopicSpec]:
     """Every topic of this app, in flow order."""
     size = {"max.message.bytes": str(settings.max_message_bytes)}
+    if settings.min_insync_replicas:
+        size["min.insync.replicas"] = str(settings.min_insync_replicas)
     compacted = {**size, "cleanup.policy": "compact"}
+    internal = {**size, "retention.ms": str(round(settings.internal_retention_s * 1000))}
     n = settings.partitions
 
     def spec(name: str, role: str, config: Mapping[str, str] = size) -> TopicSpec:
@@ -66,15 +69,15 @@ def specs(settings: Settings) -> list[TopicSpec]:
 
     return [
         spec(settings.topic_raw, "input"),
-        spec(settings.topic_by_url, "internal"),
+        spec(settings.topic_by_url, "internal", internal),
         spec(changelog(settings, TABLE_URLS), "changelog", compacted),
         spec(changelog(settings, TABLE_PENDING), "changelog", compacted),
         spec(changelog(settings, TABLE_REPLIES), "changelog", compacted),
-        spec(settings.topic_by_band, "internal"),
+        spec(settings.topic_by_band, "internal", internal),
         spec(changelog(settings, TABLE_BANDS), "changelog", compacted),
         spec(changelog(settings, TABLE_MEMBERS), "changelog", compacted),
         spec(changelog(settings, TABLE_WAITS), "changelog", compacted),
-        spec(settings.topic_verdicts, "internal"),
+        spec(settings.topic_verdicts, "internal", internal),
         spec(settings.topic_articles, "output"),
         spec(settings.topic_duplicates, "output"),
         spec(settings.topic_rejected, "output"),

@@ -18,11 +18,21 @@ def test_every_topic_of_the_app_is_listed_with_its_partitions_and_config() -> No
     ]  # fmt: skip
     assert all(spec.partitions == 6 for spec in by_name.values())
     assert by_name["news-url-state-changelog"].config == {"cleanup.policy": "compact", "max.message.bytes": "1000"}
-    assert by_name["news-pages.by-url"].config == {"max.message.bytes": "1000"}
+    assert by_name["news-pages.by-url"].config == {"max.message.bytes": "1000", "retention.ms": "604800000"}
+    assert by_name["crawl.raw"].config == {"max.message.bytes": "1000"}  # the producers' topic
     assert [s.name for s in specs(settings) if not s.copartitioned] == ["articles", "articles.duplicates", "pages.rejected"]
     assert consumed(settings) == [
         "crawl.raw", "news-pages.by-url", "news-pages.by-band", "news-pages.verdicts",
     ]  # fmt: skip
+
+
+def test_topics_get_min_insync_replicas_and_internal_ones_a_retention_when_set() -> None:
+    settings = Settings(app_id="news", min_insync_replicas=2, internal_retention_s=3600)
+    for spec in specs(settings):
+        assert spec.config["min.insync.replicas"] == "2", spec.name
+        assert ("retention.ms" in spec.config) == (spec.role == "internal"), spec.name
+        assert spec.config.get("retention.ms", "3600000") == "3600000"
+    assert all("min.insync.replicas" not in s.config for s in specs(Settings()))  # the broker's
 
 
 def test_problems_name_missing_topics_and_wrong_partition_counts_of_copartitioned_ones() -> None:
