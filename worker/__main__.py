@@ -57,8 +57,13 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def clean(path: str, url: str | None, settings: Settings) -> int:
-    """Clean one HTML file locally and print its article (exit 0) or rejection (exit 1) as JSON."""
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    """Clean one HTML file locally and print its article (exit 0) or rejection (exit 1) as JSON;
+    a file that cannot be read is one line on stderr (exit 2)."""
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        print(f"ingest-worker clean: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
     url = url or f"http://localhost/{Path(path).name if path != '-' else 'stdin'}"
     now = datetime.now(UTC)
     origin = Source(topic=path, partition=0, offset=0, timestamp_ms=int(now.timestamp() * 1000))
@@ -68,7 +73,8 @@ def clean(path: str, url: str | None, settings: Settings) -> int:
         extracted = pipeline.clean(page, origin, settings.max_page_bytes, rules)
     except PageError as exc:
         failure = pipeline.Failure(exc.reason, exc.detail, url)
-        print(codec.encode(pipeline.rejected(failure, origin, None, None, 0)).decode())
+        # the payload's size, not the payload: it is the file just read
+        print(codec.encode(pipeline.rejected(failure, origin, None, data, 0)).decode())
         return 1
     print(codec.encode(article(extracted, 1, iso_utc(now))).decode())
     return 0

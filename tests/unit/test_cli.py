@@ -121,6 +121,14 @@ def test_spa_shell_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
     assert record["reason"] == "needs_javascript"
     assert record["url"] == "http://localhost/spa-shell.html"
     assert record["origin"]["topic"] == str(PAGES / "spa-shell.html")
+    size = (PAGES / "spa-shell.html").stat().st_size
+    assert (record["payload_bytes"], record["payload"], record["payload_truncated"]) == (size, "", True)
+
+
+def test_clean_on_a_missing_file_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["clean", "/nonexistent/page.html"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == "ingest-worker clean: cannot read /nonexistent/page.html: No such file or directory\n"
 
 
 def test_listing_is_rejected(capsys: pytest.CaptureFixture[str]) -> None:
