@@ -98,5 +98,11 @@ class RocksDBScan:
             for k, v in islice(db.items(from_key=cursor), limit + 1)
             if k != cursor and k != store.offset_key
         ][:limit]
+        if len(raw) < limit and cursor is not None:  # the end: on from the first key, up to
+            # where this call began (a round sweeps once per partition, so waiting for the next
+            # call to wrap around left the keys before the cursor unswept in short runs)
+            first = islice(db.items(), limit - len(raw) + 1)
+            raw += [(k, v) for k, v in first if k <= cursor and k != store.offset_key]
+            raw = raw[:limit]
         self.cursors[partition] = raw[-1][0] if raw else None
         return [(codec.decode(k), codec.decode(v)) for k, v in raw]
