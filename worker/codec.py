@@ -20,7 +20,7 @@ from worker.core.dedup import (
     UrlState,
 )
 from worker.errors import PageError, Reason
-from worker.records import Extracted, Sketched, Source
+from worker.records import Extracted, Rejected, Sketched, Source
 
 
 def encode(record: Any) -> bytes:
@@ -34,6 +34,30 @@ def decode(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise PageError(Reason.NOT_JSON, f"not JSON: {exc}") from None
+
+
+REJECTION_HEADERS = (
+    "ingest.error.reason",
+    "ingest.error.detail",
+    "ingest.origin.topic",
+    "ingest.origin.partition",
+    "ingest.origin.offset",
+    "ingest.origin.timestamp",
+)
+"""Kafka headers of a rejected record, as Kafka Connect's dead letter queues carry them."""
+
+
+def rejection_headers(record: Rejected) -> list[tuple[str, bytes]]:
+    """A rejection's reason and original coordinates as Kafka headers (UTF-8 values; no
+    timestamp header when the original had none)."""
+    origin = record.origin
+    values = (record.reason, record.detail, origin.topic, origin.partition, origin.offset,
+              origin.timestamp_ms)  # fmt: skip
+    return [
+        (name, str(value).encode("utf-8"))
+        for name, value in zip(REJECTION_HEADERS, values, strict=True)
+        if value is not None
+    ]
 
 
 def plain(record: Any) -> Any:

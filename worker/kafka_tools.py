@@ -1,23 +1,22 @@
-"""Operator commands that use plain aiokafka, not faust: create topics, feed pages, dump outputs."""
+"""Operator commands that use plain aiokafka, not faust: create topics, dump outputs.
+
+Feeding pages is `feeding`."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from worker import codec, topology
-from worker.errors import PageError
 from worker.security import client_options
 from worker.settings import Settings
 
@@ -101,48 +100,11 @@ async def _create(
             raise TopologyError(f"cannot create topic {name}: {message}")
 
 
-def read_jsonl(path: str) -> Iterator[bytes]:
-    """The non-blank lines of a JSONL file ('-' for stdin), as bytes, unparsed."""
-    with sys.stdin.buffer if path == "-" else Path(path).open("rb") as stream:
-        for line in stream:
-            line = line.strip()
-            if line:
-                yield line
-
-
-def key_of(line: bytes) -> bytes | None:
-    """The page URL as the message key when the line is a JSON object with one; else no key."""
-    try:
-        obj = codec.decode(line)
-    except PageError:
-        return None
-    url = obj.get("url") if isinstance(obj, dict) else None
-    return url.encode() if isinstance(url, str) else None
-
-
-async def feed(settings: Settings, path: str, compression: str | None = None) -> int:
-    """Publish each line of a JSONL file to the raw topic as it is; return how many were sent."""
-    producer = AIOKafkaProducer(
-        **client_options(settings),
-        acks="all",
-        enable_idempotence=True,
-        max_request_size=settings.max_message_bytes,
-        compression_type=compression,
-    )
-    await producer.start()
-    try:
-        futures = [
-            await producer.send(settings.topic_raw, value=line, key=key_of(line))
-            for line in read_jsonl(path)
-        ]
-        await asyncio.gather(*futures)
-        return len(futures)
-    finally:
-        await producer.stop()
-
-
-async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[str]) -> Counter[str]:
-    """Print every record of the three output topics as JSON lines; return counts (see _labels).
+async def dump(
+    settings: Settings, expect: int | None, idle_s: float, write: Callable[[Any, Any], None]
+) -> Counter[str]:
+    """Print every record of the three output topics (`write(record, value)`); return counts
+    (see _labels).
 
     Reads from the beginning in a throw-away consumer group (commits nothing), and stops once
     `expect` records were read or nothing new arrived for `idle_s` seconds.
@@ -168,16 +130,10 @@ async def dump(settings: Settings, expect: int | None, idle_s: float, out: IO[st
                     last = time.monotonic()
                     value = codec.decode(record.value)
                     counts.update(_labels(record.topic, value))
-                    out.write(codec.encode(_line(record, value)).decode() + "\n")
+                    write(record, value)
         return counts
     finally:
         await consumer.stop()
-
-
-def _line(record: Any, value: Any) -> dict[str, Any]:
-    """One output record as printed: its topic, its key as text, its decoded value."""
-    key = record.key.decode() if record.key else None
-    return {"topic": record.topic, "key": key, "value": value}
 
 
 def _labels(topic: str, value: Any) -> list[str]:

@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
+
+import cramjam
 
 from worker import codec
 from worker.core import decode, envelope, fingerprint, minhash
@@ -172,17 +174,23 @@ def _kafka_time(origin: Source) -> str:
 
 
 def rejected(
-    failure: Failure, origin: Source, key: bytes | None, value: bytes | None, payload_limit: int
+    failure: Failure,
+    origin: Source,
+    key: bytes | None,
+    value: bytes | None,
+    record_bytes: int,
+    keep_bytes: int | None = None,
 ) -> Rejected:
-    """The rejection record for a failure, carrying the original message (truncated if large)."""
+    """The rejection record for a failure, carrying the original message whole when it can.
+
+    The record encodes to at most `record_bytes`. The payload is kept as text when it is UTF-8
+    and fits, else as base64, else zstd-compressed and base64 (`payload_compression`), else
+    (a message that does not compress) cut to what fits as base64. `keep_bytes` caps what is
+    kept (None: everything; 0: nothing, the payload's size only).
+    """
     raw = value or b""
-    kept = raw[:payload_limit]
-    try:
-        raw.decode("utf-8")
-        payload, payload_b64 = kept.decode("utf-8", errors="ignore"), None  # cut mid-character
-    except UnicodeDecodeError:
-        payload, payload_b64 = None, base64.b64encode(kept).decode("ascii")
-    return Rejected(
+    kept = raw if keep_bytes is None else raw[:keep_bytes]
+    bare = Rejected(
         schema_version=SCHEMA_VERSION,
         reason=failure.reason.value,
         detail=failure.detail[:1024],
@@ -190,8 +198,41 @@ def rejected(
         url=failure.url[:MAX_ECHO_CHARS] if failure.url else None,
         source=failure.source,
         key=key.decode("utf-8", errors="replace")[:MAX_ECHO_CHARS] if key else None,
+        payload_bytes=len(raw),
+    )
+    room = record_bytes - len(codec.encode(bare)) - RECORD_SLACK
+    payload, payload_b64, compression, size = _payload(raw, kept, room)
+    return replace(
+        bare,
         payload=payload,
         payload_base64=payload_b64,
-        payload_bytes=len(raw),
-        payload_truncated=len(kept) < len(raw),
+        payload_compression=compression,
+        payload_truncated=size < len(raw),
     )
+
+
+RECORD_SLACK = 64
+"""Bytes a rejection record keeps free beyond its fields (the JSON of a longer field value)."""
+
+
+def _payload(raw: bytes, kept: bytes, room: int) -> tuple[str | None, str | None, str | None, int]:
+    """(text, base64, compression, bytes held) of the kept part of `raw` in `room` bytes of JSON."""
+    try:
+        raw.decode("utf-8")
+        text: str | None = kept.decode("utf-8", errors="ignore")  # a prefix cut mid-character
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and len(codec.encode(text)) <= room:
+        return text, None, None, len(text.encode("utf-8"))
+    if _base64_size(len(kept)) <= room:
+        return None, base64.b64encode(kept).decode("ascii"), None, len(kept)
+    packed = bytes(cramjam.zstd.compress(kept))
+    if _base64_size(len(packed)) <= room:
+        return None, base64.b64encode(packed).decode("ascii"), "zstd", len(kept)
+    cut = kept[: max(0, (room - 2) // 4 * 3)]
+    return None, base64.b64encode(cut).decode("ascii"), None, len(cut)
+
+
+def _base64_size(n: int) -> int:
+    """Bytes of the JSON string holding n bytes in base64."""
+    return (n + 2) // 3 * 4 + 2

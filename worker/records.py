@@ -155,9 +155,13 @@ class Rejected:
     key: str | None = None
     """The original Kafka key, decoded as UTF-8 with replacement, if any."""
     payload: str | None = None
-    """The original value when it is valid UTF-8 (possibly truncated)."""
+    """The original value when it is valid UTF-8 and fits the record as text."""
     payload_base64: str | None = None
-    """The original value, base64-encoded, when it is not valid UTF-8 (possibly truncated)."""
+    """The original value, base64-encoded, when it is not UTF-8 or does not fit as text."""
     payload_bytes: int = 0
     """Size of the original value."""
     payload_truncated: bool = False
+    """True if the payload fields hold less than the whole original value."""
+    payload_compression: str | None = None
+    """`zstd` when `payload_base64` holds the original value compressed (a value that fits the
+    record no other way); None otherwise."""

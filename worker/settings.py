@@ -89,7 +89,9 @@ class Settings:
     short_text_words: int = 300
     max_page_bytes: int = 8 * MIB
     max_message_bytes: int = 10 * MIB
-    rejected_payload_bytes: int = 1 * MIB
+    rejected_payload_bytes: int = 0
+    """Most bytes of a rejected message kept in its rejection (0: the whole message, so that
+    `ingest-worker replay` can send it again; see `pipeline.rejected`)."""
     session_timeout_s: float = 30.0
     heartbeat_interval_s: float = 3.0
     commit_interval_s: float = 1.0
@@ -141,12 +143,9 @@ class Settings:
         return self.stall_timeout_s or max(120.0, 2 * self.extract_timeout_s)
 
     @property
-    def rejected_payload_limit(self) -> int:
-        """Payload bytes kept in a rejection: small enough that the record always fits a message.
-
-        JSON escaping can grow text up to 6x (control characters as \\u00XX), hence 1/8.
-        """
-        return min(self.rejected_payload_bytes, self.max_message_bytes // 8)
+    def rejected_payload_limit(self) -> int | None:
+        """Most payload bytes kept in a rejection (None: all that fits the message limit)."""
+        return self.rejected_payload_bytes or None
 
     @property
     def app_data_dir(self) -> Path:
@@ -173,6 +172,43 @@ class Settings:
             if raw:
                 values[name] = _convert(raw, types[name], var)
         return cls(**values)  # type: ignore[arg-type]
+
+
+SECRETS = frozenset({"KAFKA_SASL_PASSWORD"})
+"""Variables whose values `describe` never shows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """One setting as `ingest-worker config` shows it: value and where it came from."""
+
+    var: str
+    value: str
+    source: str
+    """`environment`, `file <path>` (from `<VAR>_FILE`) or `default`."""
+
+
+def describe(environ: Mapping[str, str] | None = None) -> list[Origin]:
+    """Every setting's effective value (secrets masked) and its source, in `ENV` order.
+
+    Raises ValueError as `Settings.from_env` does for a value that is not valid.
+    """
+    env = os.environ if environ is None else environ
+    settings = Settings.from_env(env)
+    described = []
+    for var, name in ENV.items():
+        value = getattr(settings, name)
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        if var in SECRETS and shown:
+            shown = "********"
+        if env.get(var):
+            source = "environment"
+        elif env.get(f"{var}_FILE"):
+            source = f"file {env[f'{var}_FILE']}"
+        else:
+            source = "default"
+        described.append(Origin(var, shown, source))
+    return described
 
 
 def _read_file(path: str | None, var: str) -> str:

@@ -274,6 +274,9 @@ class Output:
     topic: str
     key: bytes | None
     value: dict[str, Any]
+    headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int = -1
+    offset: int = -1
 
 
 class Collector:
@@ -303,7 +306,7 @@ class Collector:
         batches = await consumer.getmany(timeout_ms=200)
         for batch in batches.values():
             for r in batch:
-                self.records.append(Output(r.topic, r.key, orjson.loads(r.value)))
+                self.records.append(Output(r.topic, r.key, orjson.loads(r.value), tuple(r.headers), r.partition, r.offset))
 
     async def until(self, count: int, timeout_s: float = 120, settle_s: float = 2.0) -> list[Output]:
         """Read until at least `count` records in all, then `settle_s` more; return all records."""

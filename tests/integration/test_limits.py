@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+import cramjam
 import orjson
 
 from tests.fixtures.synthetic import article_html, message
@@ -30,9 +32,15 @@ async def test_output_larger_than_the_message_limit_is_rejected_with_coordinates
     got = rejected.value
     assert got["reason"] == "output_too_large"
     assert (got["origin"]["partition"], got["origin"]["offset"]) == (sent[0].partition, sent[0].offset)
-    assert got["payload_truncated"] and got["payload_bytes"] == len(values[0])
-    assert values[0].startswith(got["payload"].encode())
+    # the whole message, compressed to fit the rejected topic's limit, ready to be replayed
+    assert not got["payload_truncated"] and got["payload_bytes"] == len(values[0])
+    assert got["payload"] is None and got["payload_compression"] == "zstd"
+    assert bytes(cramjam.zstd.decompress(base64.b64decode(got["payload_base64"]))) == values[0]
     assert len(orjson.dumps(got)) < MAX_MESSAGE_BYTES
+    headers = dict(rejected.headers)
+    assert headers["ingest.error.reason"] == b"output_too_large"
+    assert (headers["ingest.origin.topic"], headers["ingest.origin.partition"], headers["ingest.origin.offset"]) == (
+        names.raw.encode(), str(sent[0].partition).encode(), str(sent[0].offset).encode())
     assert article.value["url"] == "https://small.example.com/b"
 
 

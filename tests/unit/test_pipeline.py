@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import cramjam
 import pytest
 
-from worker import pipeline
+from worker import codec, pipeline
 from worker.core.fingerprint import article_id, content_hash
 from worker.core.normalize import word_count
 from worker.errors import Reason
@@ -19,6 +21,8 @@ PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 CANONICAL = "https://www.harborcityledger.example/local/2024/03/14/council-approves-tidal-barrier"
 URL = CANONICAL + "?utm_source=feed"
 ORIGIN = Source(topic="pages.raw", partition=2, offset=17, timestamp_ms=1_710_405_000_000)
+RECORD = 1_000_000
+"""Bytes a rejection record may take in these tests."""
 MAX_PAGE_BYTES = 1024 * 1024
 
 
@@ -172,7 +176,7 @@ def test_page_over_max_page_bytes_is_too_large() -> None:
 def test_rejected_keeps_utf8_payload_as_text() -> None:
     value = encode({"url": "ftp://x/", "html": "Caf\u00e9"})
     failed = pipeline.Failure(Reason.INVALID_URL, "bad", "ftp://x/", "s")
-    record = pipeline.rejected(failed, ORIGIN, b"k1", value, 1024)
+    record = pipeline.rejected(failed, ORIGIN, b"k1", value, RECORD)
     assert record.schema_version == SCHEMA_VERSION
     assert record.reason == "invalid_url"
     assert record.detail == "bad"
@@ -186,7 +190,7 @@ def test_rejected_keeps_utf8_payload_as_text() -> None:
 
 def test_rejected_keeps_binary_payload_as_base64() -> None:
     value = b"\x89PNG\r\n\x1a\n\xff\xfe"
-    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, 1024)
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, RECORD)
     assert record.payload is None
     assert record.payload_base64 == base64.b64encode(value).decode("ascii")
     assert record.payload_bytes == len(value)
@@ -196,7 +200,7 @@ def test_rejected_keeps_binary_payload_as_base64() -> None:
 
 def test_rejected_truncates_text_payload() -> None:
     value = b"a" * 100
-    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, 10)
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, RECORD, 10)
     assert record.payload == "a" * 10
     assert record.payload_bytes == 100
     assert record.payload_truncated is True
@@ -204,7 +208,7 @@ def test_rejected_truncates_text_payload() -> None:
 
 def test_rejected_truncates_binary_payload() -> None:
     value = b"\xff" * 100
-    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, 10)
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, RECORD, 10)
     assert record.payload is None
     assert base64.b64decode(record.payload_base64 or "") == b"\xff" * 10
     assert record.payload_bytes == 100
@@ -214,7 +218,7 @@ def test_rejected_truncates_binary_payload() -> None:
 @pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 6, 7])
 def test_rejected_truncation_mid_character_is_valid_text(limit: int) -> None:
     value = "\u00e9\u20ac\U0001f600".encode("utf-8")  # 2 + 3 + 4 bytes
-    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, limit)
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, RECORD, limit)
     assert record.payload is not None and record.payload_base64 is None
     assert "\ufffd" not in record.payload
     assert value.startswith(record.payload.encode("utf-8"))
@@ -224,14 +228,14 @@ def test_rejected_truncation_mid_character_is_valid_text(limit: int) -> None:
 
 
 def test_rejected_at_exact_limit_is_not_truncated() -> None:
-    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, b"abcd", 4)
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, b"abcd", RECORD, 4)
     assert record.payload == "abcd" and record.payload_truncated is False
 
 
 def test_rejected_caps_detail_url_and_key() -> None:
     long_url = "https://example.com/" + "a" * 10_000
     failed = pipeline.Failure(Reason.INVALID_URL, "d" * 5000, long_url)
-    record = pipeline.rejected(failed, ORIGIN, b"\xffkey" * 3000, b"x", 10)
+    record = pipeline.rejected(failed, ORIGIN, b"\xffkey" * 3000, b"x", RECORD, 10)
     assert record.detail == "d" * 1024
     assert record.url == long_url[: pipeline.MAX_ECHO_CHARS]
     assert record.key is not None and len(record.key) == pipeline.MAX_ECHO_CHARS
@@ -245,6 +249,58 @@ def test_rejected_from_a_process_failure() -> None:
     assert record.reason == "not_json"
     assert record.payload == "{not json"
     assert record.url is None
+
+
+def original(record: Any) -> bytes:
+    """The original message a rejection holds (as `ingest-worker replay` reads it)."""
+    if record.payload is not None:
+        return bytes(record.payload.encode("utf-8"))
+    data = base64.b64decode(record.payload_base64 or "")
+    return bytes(cramjam.zstd.decompress(data)) if record.payload_compression == "zstd" else data
+
+
+@pytest.mark.parametrize(
+    ("value", "form"),
+    [
+        (b'{"url": "https://e.com/", "html": "' + b"<p>caf\xc3\xa9</p>" * 20_000 + b'"}', "text"),
+        (b"\x01" * 100_000, "base64"),  # UTF-8, but six bytes of JSON a character as text
+        (b"\xff<p>latin-1 page</p>" * 30_000, "zstd"),  # too big even as base64: compressed
+    ],
+)
+def test_rejected_keeps_the_whole_payload_in_the_form_that_fits(value: bytes, form: str) -> None:
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "x"), ORIGIN, None, value, 600_000)
+    assert original(record) == value and record.payload_truncated is False
+    assert record.payload_bytes == len(value)
+    got = "text" if record.payload is not None else record.payload_compression or "base64"
+    assert got == form
+    assert len(codec.encode(record)) <= 600_000
+
+
+def test_rejected_payload_that_fits_no_way_is_cut_to_the_record_size() -> None:
+    value = os.urandom(300_000)  # does not compress
+    record = pipeline.rejected(pipeline.Failure(Reason.TOO_LARGE, "x"), ORIGIN, b"k", value, 200_000)
+    assert record.payload_truncated is True and record.payload_compression is None
+    kept = original(record)
+    assert value.startswith(kept) and 140_000 < len(kept) < 150_000
+    assert len(codec.encode(record)) <= 200_000
+
+
+def test_rejected_with_nothing_kept_reports_the_size_only() -> None:
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_HTML, "x"), ORIGIN, None, b"abc", RECORD, 0)
+    assert (record.payload, record.payload_base64, record.payload_bytes) == ("", None, 3)
+    assert record.payload_truncated is True
+
+
+def test_rejection_headers_carry_reason_and_coordinates() -> None:
+    record = pipeline.rejected(pipeline.Failure(Reason.NOT_JSON, "not JSON: x"), ORIGIN, None, b"{", RECORD)
+    assert codec.rejection_headers(record) == [
+        ("ingest.error.reason", b"not_json"),
+        ("ingest.error.detail", b"not JSON: x"),
+        ("ingest.origin.topic", b"pages.raw"),
+        ("ingest.origin.partition", b"2"),
+        ("ingest.origin.offset", b"17"),
+        ("ingest.origin.timestamp", b"1710405000000"),
+    ]
 
 
 # --- purity and page rules --------------------------------------------------------------------

@@ -22,7 +22,7 @@ def test_defaults_from_an_empty_environment() -> None:
     assert settings.topic_rejected == "pages.rejected"
     assert settings.partitions == 4
     assert settings.max_page_bytes == 8 * MIB
-    assert settings.rejected_payload_bytes == 1 * MIB
+    assert settings.rejected_payload_bytes == 0 and settings.rejected_payload_limit is None
     assert settings.extract_timeout_s == 30.0
     assert settings.web_enabled is True
     assert settings.extract_workers >= 1

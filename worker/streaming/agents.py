@@ -64,6 +64,9 @@ BUNDLE_BYTES = 64 * 1024
 at most this size (one message alone may be larger), a message per line: a page asks about a
 dozen partitions, and a record each made the broker, the producer and the consumer handle a
 dozen times more records than pages."""
+HEADERS_ALLOWANCE = 8192
+"""Bytes of a rejection's Kafka record kept for its headers (the detail: up to 1,024 characters
+of UTF-8) and the record's framing."""
 TOO_LARGE = (MessageSizeTooLargeError, RecordTooLargeError)
 
 
@@ -77,6 +80,7 @@ class Send:
     partition: int | None = None
     latency: metrics.Latency | None = None
     """Set on an output record (article, duplicate, rejection): timed once acknowledged."""
+    headers: list[tuple[str, bytes]] | None = None
 
 
 @dataclass(slots=True)
@@ -807,11 +811,15 @@ class Output:
         reason = failure.reason.value
         log.info("rejected", extra=logs.page(origin, failure.url, reason=reason))
         metrics.count("rejected", reason)
+        room = self.settings.max_message_bytes - len(key or b"") - HEADERS_ALLOWANCE
         record = pipeline.rejected(
-            failure, origin, key, value, self.settings.rejected_payload_limit
+            failure, origin, key, value, room, self.settings.rejected_payload_limit
         )
         latency = _latency("rejected", None, origin)
-        return Send(self.topics.rejected, key, codec.encode(record), latency=latency)
+        headers = codec.rejection_headers(record)
+        return Send(
+            self.topics.rejected, key, codec.encode(record), latency=latency, headers=headers
+        )
 
     async def publish(self, sends: Awaitable[list[Send]], event: EventT) -> None:
         """Send an event's records once ready; settle the event once all are acknowledged.
@@ -902,7 +910,9 @@ class Output:
     async def _send(self, send: Send, deadline: float) -> asyncio.Future[Any]:
         """Start sending one record; an error raised at once is returned as a failed future."""
         try:
-            started = send.topic.send(key=send.key, value=send.value, partition=send.partition)
+            started = send.topic.send(
+                key=send.key, value=send.value, partition=send.partition, headers=send.headers
+            )
             future: asyncio.Future[Any] = await _within(started, deadline)
             return future
         except Exception as exc:

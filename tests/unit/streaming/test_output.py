@@ -22,7 +22,9 @@ class Topic:
         self.name, self.log, self.refuse, self.held = name, log, refuse, held
         self.unacked: list[asyncio.Future[Any]] = []
 
-    async def send(self, key: bytes | None, value: bytes, partition: int | None) -> asyncio.Future[Any]:
+    async def send(
+        self, key: bytes | None, value: bytes, partition: int | None, headers: Any = None
+    ) -> asyncio.Future[Any]:
         self.log.append(f"{self.name}:{value.decode()}")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.refuse:
