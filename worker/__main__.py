@@ -59,13 +59,13 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "replay":
         return _replay(args, settings)
     if args.command == "feed":
-        from worker import feeding  # imports fastwarc and tqdm only when needed
+        from worker import feeding, sources  # import fastwarc and tqdm only when needed
 
-        options = feeding.Options(settings.max_message_bytes, args.source, args.base_url)
-        fmt = feeding.Format(args.format) if args.format else None
+        options = sources.Options(settings.max_message_bytes, args.source, args.base_url)
+        fmt = sources.Format(args.format) if args.format else None
         try:
-            items = feeding.read_paths(args.paths, fmt, options)
-        except feeding.FeedError as exc:
+            items = sources.read_paths(args.paths, fmt, options)
+        except sources.FeedError as exc:
             print(f"ingest-worker feed: {exc}", file=sys.stderr)
             return 2
         summary = asyncio.run(

@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from tests.fixtures.synthetic import article_html, message
 from tests.integration.harness import REPO, Broker, Collector, Names, create_topics
 from tests.unit.test_feeding import RECORDS, TRUNCATED, write_page, write_warc
-from worker import feeding
+from worker import sources
 
 SUMMARY = re.compile(r"^sent (\d+) to (\S+) in [\d.]+ s, skipped (\d+), failed (\d+)$")
 
@@ -84,11 +84,11 @@ async def test_feed_publishes_jsonl_warc_and_html_keyed_by_url(
         [str(pages), "-", str(warc), str(site), *options], broker, names.raw, stdin.read_bytes()
     )
 
-    read = feeding.Options(10 * 1024 * 1024, "crawl-7", "https://mirror.example.org/site")
-    items = [*feeding.read_paths([str(pages), str(warc), str(site)], None, read)]
-    items += feeding.read_jsonl(str(stdin), read)
+    read = sources.Options(10 * 1024 * 1024, "crawl-7", "https://mirror.example.org/site")
+    items = [*sources.read_paths([str(pages), str(warc), str(site)], None, read)]
+    items += sources.read_jsonl(str(stdin), read)
     expected = sorted(
-        (m.key, orjson.loads(m.value)) for m in items if isinstance(m, feeding.Message)
+        (m.key, orjson.loads(m.value)) for m in items if isinstance(m, sources.Message)
     )
     assert len(expected) == 8
     assert done.returncode == 0, done.stderr.decode()

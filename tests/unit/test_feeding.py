@@ -1,4 +1,4 @@
-"""The feed readers (worker/feeding.py): JSONL, WARC files and HTML directories to raw-page
+"""The feed readers (worker/sources.py): JSONL, WARC files and HTML directories to raw-page
 messages or counted skips, on files the tests write; every field of every message compared."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import orjson
 import pytest
 
 from tests.contract.schemas import validate
-from worker import feeding
+from worker import feeding, sources
 from worker.__main__ import main
 from worker.core.envelope import parse_raw_page
-from worker.feeding import Format, Message, Options, Skip, Skipped
+from worker.sources import Format, Message, Options, Skip, Skipped
 from worker.settings import ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
-def fields(item: feeding.Item) -> dict[str, Any]:
+def fields(item: sources.Item) -> dict[str, Any]:
     """A message's value, checked against the input contract and the worker's own parser."""
     assert isinstance(item, Message), item
     value = orjson.loads(item.value)
@@ -48,7 +48,7 @@ def fields(item: feeding.Item) -> dict[str, Any]:
     return value
 
 
-def reasons(items: list[feeding.Item]) -> list[str]:
+def reasons(items: list[sources.Item]) -> list[str]:
     """The skip reasons in order."""
     return [i.reason.value for i in items if isinstance(i, Skipped)]
 
@@ -145,7 +145,7 @@ def test_warc_sends_http_responses_and_skips_the_rest(
     path = write_warc(tmp_path / f"crawl{suffix}", RECORDS, gzip_per_record)
     path.write_bytes(path.read_bytes() + last)
 
-    items = list(feeding.read(str(path), feeding.detect(str(path), None), OPTIONS))
+    items = list(sources.read(str(path), sources.detect(str(path), None), OPTIONS))
 
     assert [fields(i) for i in items if isinstance(i, Message)] == [
         {
@@ -209,7 +209,7 @@ def test_warc_record_with_a_bad_date_no_uri_or_no_status_line_is_skipped_alone(
     ]
     path = write_warc(tmp_path / "odd.warc.gz", records, gzip_per_record=True)
 
-    items = list(feeding.read_warc(str(path), Options(10**7, source="crawler-7")))
+    items = list(sources.read_warc(str(path), Options(10**7, source="crawler-7")))
 
     assert reasons(items) == ["bad_date", "bad_date", "no_url", "warc_broken", "warc_broken"]
     assert fields(items[-1]) == {  # a crawler decoded the chunks but kept the header
@@ -239,7 +239,7 @@ def test_a_corrupt_gzip_member_ends_the_file_with_one_skip(tmp_path: Path) -> No
     path = tmp_path / "bad.warc.gz"
     path.write_bytes(gzip.compress(first) + bytes(corrupt) + gzip.compress(first))
 
-    items = list(feeding.read_warc(str(path), OPTIONS))
+    items = list(sources.read_warc(str(path), OPTIONS))
 
     assert [fields(i)["url"] for i in items[:1]] == ["https://e.example/a"]
     assert items[1:] == [Skipped(Skip.WARC_BROKEN, str(path))]
@@ -249,8 +249,8 @@ def test_warc_page_over_the_message_limit_is_too_large(tmp_path: Path) -> None:
     page = warc_record("response", "https://e.example/big", http(b"<p>" + b"x" * 3000 + b"</p>"))
     path = write_warc(tmp_path / "big.warc", [page], gzip_per_record=False)
 
-    assert reasons(list(feeding.read_warc(str(path), Options(4000)))) == ["too_large"]
-    assert len(list(feeding.read_warc(str(path), Options(5000)))) == 1
+    assert reasons(list(sources.read_warc(str(path), Options(4000)))) == ["too_large"]
+    assert len(list(sources.read_warc(str(path), Options(5000)))) == 1
 
 
 # --- HTML directories --------------------------------------------------------------------
@@ -284,7 +284,7 @@ def test_html_directory_urls_from_sidecars_or_the_base_url(tmp_path: Path) -> No
     write_page(root / "notes.txt", b"not a page")
     options = Options(10**7, base_url="https://mirror.example.org/archive")
 
-    items = list(feeding.read(str(root), feeding.detect(str(root), None), options))
+    items = list(sources.read(str(root), sources.detect(str(root), None), options))
 
     assert [fields(i) for i in items if isinstance(i, Message)] == [
         {
@@ -312,7 +312,7 @@ def test_html_directory_urls_from_sidecars_or_the_base_url(tmp_path: Path) -> No
 def test_html_page_without_sidecar_or_base_url_has_no_url(tmp_path: Path) -> None:
     page = write_page(tmp_path / "site" / "index.html", b"<p>x</p>")
 
-    items = list(feeding.read_html_dir(str(tmp_path / "site"), Options(10**7, source="mirror")))
+    items = list(sources.read_html_dir(str(tmp_path / "site"), Options(10**7, source="mirror")))
 
     assert items == [Skipped(Skip.NO_URL, str(page))]
 
@@ -320,7 +320,7 @@ def test_html_page_without_sidecar_or_base_url_has_no_url(tmp_path: Path) -> Non
 def test_html_page_over_the_message_limit_is_too_large(tmp_path: Path) -> None:
     page = write_page(tmp_path / "site" / "big.html", b"x" * 3000, {"url": "https://e.example/big"})
 
-    assert list(feeding.read_html_dir(str(tmp_path / "site"), Options(4000))) == [
+    assert list(sources.read_html_dir(str(tmp_path / "site"), Options(4000))) == [
         Skipped(Skip.TOO_LARGE, str(page))
     ]
 
@@ -351,7 +351,7 @@ def test_jsonl_lines_are_sent_as_they_are_and_bad_ones_counted(
     path = tmp_path / ("pages.jsonl.gz" if compressed else "pages.jsonl")
     path.write_bytes(gzip.compress(data) if compressed else data)
 
-    items = list(feeding.read(str(path), feeding.detect(str(path), None), Options(4000)))
+    items = list(sources.read(str(path), sources.detect(str(path), None), Options(4000)))
 
     assert items == [
         Message("https://e.example/ä".encode(), GOOD),
@@ -369,7 +369,7 @@ def test_a_truncated_gzip_jsonl_file_ends_with_one_skip(tmp_path: Path) -> None:
     path = tmp_path / "pages.jsonl.gz"
     path.write_bytes(gzip.compress(b"\n".join([GOOD] * 3000))[:-50])
 
-    items = list(feeding.read_jsonl(str(path), OPTIONS))
+    items = list(sources.read_jsonl(str(path), OPTIONS))
 
     assert items[-1] == Skipped(Skip.UNREADABLE, str(path))
     assert set(items[:-1]) == {Message("https://e.example/ä".encode(), GOOD)}
@@ -380,7 +380,7 @@ def test_stdin_is_jsonl(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     stdin.write_bytes(GOOD + b"\nnope\n")
     with stdin.open("rb") as stream:
         monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": stream})())
-        items = list(feeding.read_paths(["-"], None, OPTIONS))
+        items = list(sources.read_paths(["-"], None, OPTIONS))
 
     assert items == [Message("https://e.example/ä".encode(), GOOD), Skipped(Skip.NOT_JSON, "-:2")]
 
@@ -392,12 +392,12 @@ def test_formats_from_names_or_forced(tmp_path: Path) -> None:
     names = ["a.jsonl", "b.JSON", "c.ndjson.gz", "d.jsonl.gz", "e.warc", "f.warc.gz", "g.dat"]
     for name in names:
         (tmp_path / name).write_bytes(b"")
-    found = {name: feeding.detect(str(tmp_path / name), None) for name in names[:-1]}
+    found = {name: sources.detect(str(tmp_path / name), None) for name in names[:-1]}
 
     assert found == dict.fromkeys(names[:4], Format.JSONL) | dict.fromkeys(names[4:6], Format.WARC)
-    assert feeding.detect(str(tmp_path), None) is Format.HTML
-    assert feeding.detect(str(tmp_path / "g.dat"), Format.WARC) is Format.WARC
-    assert feeding.detect("-", None) is Format.JSONL
+    assert sources.detect(str(tmp_path), None) is Format.HTML
+    assert sources.detect(str(tmp_path / "g.dat"), Format.WARC) is Format.WARC
+    assert sources.detect("-", None) is Format.JSONL
 
 
 @pytest.mark.parametrize(
@@ -417,8 +417,8 @@ def test_unusable_paths_are_refused_before_anything_is_read(
     target = path if path == "-" else str(tmp_path / path)
     paths = [target] if forced else [str(tmp_path / "ok.jsonl"), target]  # forced: for all
 
-    with pytest.raises(feeding.FeedError) as error:
-        feeding.read_paths(paths, forced, OPTIONS)
+    with pytest.raises(sources.FeedError) as error:
+        sources.read_paths(paths, forced, OPTIONS)
 
     assert str(error.value).startswith(message.format(tmp=tmp_path))
 
@@ -429,7 +429,7 @@ def test_several_paths_are_read_in_order(tmp_path: Path) -> None:
     warc = write_warc(tmp_path / "c.warc", [RECORDS[0]], gzip_per_record=False)
     paths = [str(tmp_path / "a.jsonl"), str(tmp_path / "site"), str(warc)]
 
-    items = list(feeding.read_paths(paths, None, OPTIONS))
+    items = list(sources.read_paths(paths, None, OPTIONS))
 
     assert [type(i).__name__ for i in items] == ["Message", "Skipped", "Skipped"]
     assert reasons(items) == ["no_url", "warc_not_response"]
@@ -500,6 +500,6 @@ def test_the_input_contract_example_is_a_valid_message() -> None:
     validate("raw_page", value)
     page = parse_raw_page(value)
     assert page.url.startswith("https://") and page.html and page.fetched_at and page.source
-    assert feeding.jsonl_item(orjson.dumps(value), "x", 10**6) == Message(
+    assert sources.jsonl_item(orjson.dumps(value), "x", 10**6) == Message(
         page.url.encode(), orjson.dumps(value)
     )
