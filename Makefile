@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,scrapy]'
 	touch $@
 
 setup: $(VENV)/.installed  ## create .venv with the worker and test dependencies

@@ -26,11 +26,9 @@ from fastwarc.warc import ArchiveIterator, WarcRecord, WarcRecordType
 
 from worker import codec
 from worker.core.decode import check_content_type
-from worker.core.envelope import iso_utc
+from worker.core.envelope import RECORD_OVERHEAD_BYTES, header_text, iso_utc
 from worker.errors import PageError
 
-BATCH_OVERHEAD_BYTES = 128
-"""Room for the record batch header and record framing (aiokafka estimates under 100)."""
 SIDECAR_SUFFIX = ".json"
 """`page.html.json` next to `page.html`: its raw-page fields without `html` or `body`."""
 HTML_SUFFIXES = (".html", ".htm")
@@ -195,7 +193,7 @@ def jsonl_item(line: bytes, where: str, max_bytes: int) -> Item:
 
 def _checked(message: Message, where: str, max_bytes: int) -> Item:
     """The message, or a `too_large` skip if the producer would refuse it."""
-    if len(message.key) + len(message.value) + BATCH_OVERHEAD_BYTES > max_bytes:
+    if len(message.key) + len(message.value) + RECORD_OVERHEAD_BYTES > max_bytes:
         return Skipped(Skip.TOO_LARGE, where)
     return message
 
@@ -242,7 +240,7 @@ def warc_item(record: WarcRecord, where: str, source: str, max_bytes: int) -> It
         check_content_type(headers)
     except PageError:
         return Skipped(Skip.WARC_NOT_HTML, where)
-    if _base64_size(record.content_length) + BATCH_OVERHEAD_BYTES > max_bytes:
+    if _base64_size(record.content_length) + RECORD_OVERHEAD_BYTES > max_bytes:
         return Skipped(Skip.TOO_LARGE, where)
     payload = record.reader.read()
     if len(payload) < record.content_length:
@@ -272,17 +270,9 @@ def _http_headers(record: WarcRecord) -> dict[str, str]:
     """The HTTP response headers, names lower-cased, repeated ones joined with ', '."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in record.http_headers.items_bytes():
-        name, value = raw_name.decode("latin-1").lower(), _header_text(raw_value)
+        name, value = raw_name.decode("latin-1").lower(), header_text(raw_value)
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
-
-
-def _header_text(value: bytes) -> str:
-    """A header value: UTF-8 if it is valid UTF-8, else ISO-8859-1 (HTTP's historic charset)."""
-    try:
-        return value.decode()
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
 
 
 def _unchunked(payload: bytes) -> bytes:
@@ -328,7 +318,7 @@ def html_item(page: Path, root: Path, source: str, options: Options) -> Item:
     if url is None:
         return Skipped(Skip.NO_URL, where)
     stat = page.stat()
-    if _base64_size(stat.st_size) + BATCH_OVERHEAD_BYTES > options.max_message_bytes:
+    if _base64_size(stat.st_size) + RECORD_OVERHEAD_BYTES > options.max_message_bytes:
         return Skipped(Skip.TOO_LARGE, where)
     message = {
         "url": url,

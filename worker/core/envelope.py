@@ -13,6 +13,19 @@ from typing import Any
 from worker.errors import PageError, Reason
 from worker.records import RawPage
 
+RECORD_OVERHEAD_BYTES = 128
+"""What a producer adds to a message's key and value in a record batch (aiokafka estimates
+under 100): a message of more than the limit minus this is refused."""
+
+
+def header_text(value: bytes) -> str:
+    """An HTTP header value as producers send it: UTF-8 if it is valid UTF-8, else ISO-8859-1
+    (HTTP's historic charset)."""
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
 
 def parse_raw_page(obj: Any) -> RawPage:
     """Validate a decoded message and return it as a RawPage; raise PageError if it is not one."""
