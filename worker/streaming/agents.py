@@ -862,7 +862,7 @@ class Output:
     def bundle(self, sends: Sequence[Send]) -> list[Send]:
         """The sends with the band messages and verdicts for one partition joined into records
         of up to `BUNDLE_BYTES`, one message per line, in order (`_messages` splits them)."""
-        out: list[Send | list[Send]] = []
+        out: list[Send | tuple[list[Send], int]] = []
         open_: dict[tuple[TopicT, int], tuple[list[Send], int]] = {}
         for send in sends:
             if send.topic not in self.bundled:
@@ -874,10 +874,10 @@ class Output:
             group, size = open_.get((send.topic, part), ([], BUNDLE_BYTES))
             if size + len(send.value) >= BUNDLE_BYTES:
                 group, size = [], 0
-                out.append(group)
+                out.append((group, part))
             group.append(send)
             open_[(send.topic, part)] = (group, size + len(send.value) + 1)
-        return [_joined(s, self.partitions) if isinstance(s, list) else s for s in out]
+        return [_joined(*s) if isinstance(s, tuple) else s for s in out]
 
     async def _deliver(self, sends: Sequence[Send]) -> None:
         """Send records together (bundled) and wait until the broker has them all."""
@@ -921,15 +921,12 @@ class Output:
             return failed
 
 
-def _joined(group: list[Send], partitions: list[int]) -> Send:
+def _joined(group: list[Send], partition: int) -> Send:
     """One record for sends to one partition: the send itself if alone, else a bundle."""
     first = group[0]
     if len(group) == 1:
         return first
-    part = first.partition
-    if part is None:
-        part = PARTITIONER(first.key, partitions, partitions)
-    return Send(first.topic, None, b"\n".join(s.value for s in group), part)
+    return Send(first.topic, None, b"\n".join(s.value for s in group), partition)
 
 
 async def _within(awaitable: Awaitable[Any], deadline: float) -> Any:
