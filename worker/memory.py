@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from worker.settings import MIB, Settings
@@ -76,18 +77,30 @@ def container_limit(paths: tuple[Path, ...] = MEMORY_LIMITS) -> int | None:
     return None
 
 
-def extraction_processes(settings: Settings) -> int:
-    """The most extraction processes at once: the slots, and the spares if any."""
-    return settings.extract_workers + (settings.extract_spares if settings.extract_slow_s else 0)
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """What the worker's processes may take: the worker process, and its extraction processes
+    (`INGEST_EXTRACT_WORKERS` plus `INGEST_EXTRACT_SPARES`), each capped at `cap` bytes of
+    address space (`INGEST_EXTRACT_MEMORY_BYTES`; 0: uncapped)."""
+
+    parent: int
+    processes: int
+    cap: int
+
+    @property
+    def children(self) -> int:
+        """The extraction processes together at most (meaningless when uncapped)."""
+        return self.processes * self.cap
 
 
-def budget(settings: Settings) -> tuple[int, int]:
-    """(the worker process, its extraction processes at most): the bytes each part may take.
-    The extraction processes are `INGEST_EXTRACT_WORKERS` plus `INGEST_EXTRACT_SPARES`, each
-    capped at `INGEST_EXTRACT_MEMORY_BYTES` of address space (0: uncapped, returned as -1)."""
-    parent = PARENT_BASE_BYTES + settings.store_memory_bytes + settings.refetch_cache_bytes
-    cap = settings.extract_memory_bytes
-    return parent, -1 if cap <= 0 else extraction_processes(settings) * cap
+def budget(settings: Settings) -> Budget:
+    """The memory budget these settings give the worker."""
+    spares = settings.extract_spares if settings.extract_slow_s else 0
+    return Budget(
+        parent=PARENT_BASE_BYTES + settings.store_memory_bytes + settings.refetch_cache_bytes,
+        processes=settings.extract_workers + spares,
+        cap=max(0, settings.extract_memory_bytes),
+    )
 
 
 def check_budget(settings: Settings, limit: int | None) -> None:
@@ -95,19 +108,18 @@ def check_budget(settings: Settings, limit: int | None) -> None:
     limit: the kernel's OOM killer would then pick a process, not the worker's own caps."""
     if limit is None:
         return
-    parent, children = budget(settings)
-    processes = extraction_processes(settings)
-    if children < 0:
+    need = budget(settings)
+    if not need.cap:
         raise ValueError(
-            f"INGEST_EXTRACT_MEMORY_BYTES=0 leaves {processes} extraction processes uncapped "
-            f"inside a memory limit of {limit // MIB} MiB: set a cap per process"
+            f"INGEST_EXTRACT_MEMORY_BYTES=0 leaves {need.processes} extraction processes "
+            f"uncapped inside a memory limit of {limit // MIB} MiB: set a cap per process"
         )
-    if parent + children > limit:
+    if need.parent + need.children > limit:
         raise ValueError(
             f"memory limit {limit // MIB} MiB is below what the worker may use: "
-            f"{parent // MIB} MiB (worker process: {PARENT_BASE_BYTES // MIB} + "
-            f"INGEST_STORE_MEMORY_BYTES + INGEST_REFETCH_CACHE_BYTES) + {processes} extraction "
-            f"processes (INGEST_EXTRACT_WORKERS + INGEST_EXTRACT_SPARES) x "
-            f"{settings.extract_memory_bytes // MIB} MiB (INGEST_EXTRACT_MEMORY_BYTES) = "
-            f"{(parent + children) // MIB} MiB: raise the limit or lower those"
+            f"{need.parent // MIB} MiB (worker process: {PARENT_BASE_BYTES // MIB} + "
+            f"INGEST_STORE_MEMORY_BYTES + INGEST_REFETCH_CACHE_BYTES) + {need.processes} "
+            f"extraction processes (INGEST_EXTRACT_WORKERS + INGEST_EXTRACT_SPARES) x "
+            f"{need.cap // MIB} MiB (INGEST_EXTRACT_MEMORY_BYTES) = "
+            f"{(need.parent + need.children) // MIB} MiB: raise the limit or lower those"
         )

@@ -142,7 +142,8 @@ def test_memory_limit_holds_the_worker_and_its_extraction_processes(overlay: str
     objs = render(overlay)
     container = worker(objs)
     current = settings(config(objs, container))
-    parent, children = budget(current)
+    need = budget(current)
+    parent, children = need.parent, need.children
     assert current.extract_memory_bytes > 0, "extraction processes must be capped"
     assert children == (current.extract_workers + current.extract_spares) * (
         current.extract_memory_bytes

@@ -35,9 +35,9 @@ def test_the_container_limit_is_read_from_cgroup_v2_or_v1(tmp_path: Path, writte
 
 def test_caps_that_exceed_the_limit_refuse_to_start_with_one_line() -> None:
     settings = Settings(extract_workers=2, extract_spares=4, extract_memory_bytes=512 * MIB)
-    parent, children = budget(settings)
-    assert parent == PARENT_BASE_BYTES + 128 * MIB and children == 6 * 512 * MIB
-    check_budget(settings, parent + children)  # fits exactly
+    need = budget(settings)
+    assert need.parent == PARENT_BASE_BYTES + 128 * MIB and need.children == 6 * 512 * MIB
+    check_budget(settings, need.parent + need.children)  # fits exactly
     check_budget(settings, None)  # no limit: nothing to check
     with pytest.raises(ValueError, match=r"^memory limit 3072 MiB is below .* = 3392 MiB") as refused:
         check_budget(settings, 3072 * MIB)
