@@ -7,7 +7,6 @@ import ctypes
 import ctypes.util
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from worker.settings import MIB, Settings
 
@@ -47,34 +46,10 @@ def tune_malloc() -> bool:
     return applied
 
 
-MEMORY_LIMITS = (
-    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
-    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # cgroup v1
-)
-NO_LIMIT = 2**60
-"""cgroup v1 says "no limit" with a number near 2^63."""
 PARENT_BASE_BYTES = 192 * MIB
 """The worker process beyond its tables' memory and re-fetch cache: code, libraries, Kafka
 clients' fetch and send buffers, pages in flight (peak RSS 269 MiB with 64 + 64 MiB of tables
 and cache at 12 partitions, BENCHMARKS.md "Throughput")."""
-
-
-def container_limit(paths: tuple[Path, ...] = MEMORY_LIMITS) -> int | None:
-    """The memory limit of this process's cgroup (a container's `resources.limits.memory`),
-    None when there is none or it cannot be read."""
-    for path in paths:
-        try:
-            raw = path.read_text().strip()
-        except OSError:
-            continue
-        if raw == "max":
-            return None
-        try:
-            limit = int(raw)
-        except ValueError:
-            return None
-        return None if limit >= NO_LIMIT else limit
-    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,21 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from worker.cgroups import available_cpus
+
 MIB = 1024 * 1024
-CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
-
-
-def available_cpus(cpu_max: Path = CPU_MAX) -> int:
-    """The CPUs this process may use: its affinity, capped by its cgroup's CPU quota (a
-    container's `resources.limits.cpu`, rounded up), at least 1."""
-    cpus = len(os.sched_getaffinity(0))
-    try:
-        quota, period = cpu_max.read_text().split()[:2]
-    except (OSError, ValueError):
-        return max(1, cpus)
-    if quota != "max":
-        cpus = min(cpus, -(-int(quota) // int(period)))
-    return max(1, cpus)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.memory import PARENT_BASE_BYTES, budget, check_budget, container_limit
+from worker.cgroups import memory_limit
+from worker.memory import PARENT_BASE_BYTES, budget, check_budget
 from worker.settings import MIB, Settings
 
 
@@ -25,12 +26,12 @@ def test_glibc_takes_the_allocator_settings_in_a_fresh_process() -> None:
 def test_the_container_limit_is_read_from_cgroup_v2_or_v1(tmp_path: Path, written: str, limit: int | None) -> None:
     v2, v1 = tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes"
     v2.write_text(written)
-    assert container_limit((v2, v1)) == limit
+    assert memory_limit((v2, v1)) == limit
     v2.unlink()
     v1.write_text(written.replace("max", "9223372036854771712"))
-    assert container_limit((v2, v1)) == limit
+    assert memory_limit((v2, v1)) == limit
     v1.unlink()
-    assert container_limit((v2, v1)) is None  # no cgroup file: no limit known
+    assert memory_limit((v2, v1)) is None  # no cgroup file: no limit known
 
 
 def test_caps_that_exceed_the_limit_refuse_to_start_with_one_line() -> None:

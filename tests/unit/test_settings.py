@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.settings import ENV, MIB, Settings, available_cpus
+from worker.cgroups import available_cpus
+from worker.settings import ENV, MIB, Settings
 
 
 def test_defaults_from_an_empty_environment() -> None:

@@ -11,8 +11,9 @@ import threading
 import faust
 
 from worker import logs, topology
+from worker.cgroups import memory_limit
 from worker.health import ProgressClock
-from worker.memory import check_budget, container_limit, tune_malloc
+from worker.memory import check_budget, tune_malloc
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
 from worker.startup import prepare
@@ -72,7 +73,7 @@ class GracefulWorker(faust.Worker):
 def run(settings: Settings) -> None:
     """Wait for the broker and the topics, then run the worker until stopped (SIGTERM/SIGINT)."""
     logging.config.dictConfig(logs.config(settings.log_format, settings.log_level))
-    check_budget(settings, container_limit())  # a ValueError: one line, exit 2 (__main__)
+    check_budget(settings, memory_limit())  # a ValueError: one line, exit 2 (__main__)
     tune_malloc()
     asyncio.run(prepare(settings))
     runner = ProcessRunner(
