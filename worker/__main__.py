@@ -59,25 +59,35 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "replay":
         return _replay(args, settings)
     if args.command == "feed":
-        from worker import feeding, sources  # import fastwarc and tqdm only when needed
-
-        options = sources.Options(settings.max_message_bytes, args.source, args.base_url)
-        fmt = sources.Format(args.format) if args.format else None
-        try:
-            items = sources.read_paths(args.paths, fmt, options)
-        except sources.FeedError as exc:
-            print(f"ingest-worker feed: {exc}", file=sys.stderr)
-            return 2
-        summary = asyncio.run(
-            feeding.feed(settings, items, args.compression, args.rate, sys.stderr.isatty())
-        )
-        for line in summary.lines():
-            print(line, file=sys.stderr)
-        return 0 if summary.ok else 1
+        return _feed(args, settings)
     if args.command == "topics":
         made = asyncio.run(kafka_tools.ensure_topics(settings))
         print(f"created: {', '.join(made) or '(all existed)'}", file=sys.stderr)
         return 0
+    return _dump(args, settings)
+
+
+def _feed(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish the pages of the paths; the summary on stderr."""
+    from worker import feeding, sources  # import fastwarc and tqdm only when needed
+
+    options = sources.Options(settings.max_message_bytes, args.source, args.base_url)
+    fmt = sources.Format(args.format) if args.format else None
+    try:
+        items = sources.read_paths(args.paths, fmt, options)
+    except sources.FeedError as exc:
+        print(f"ingest-worker feed: {exc}", file=sys.stderr)
+        return 2
+    summary = asyncio.run(
+        feeding.feed(settings, items, args.compression, args.rate, sys.stderr.isatty())
+    )
+    for line in summary.lines():
+        print(line, file=sys.stderr)
+    return 0 if summary.ok else 1
+
+
+def _dump(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the output topics from the beginning; counts on stderr."""
     counts = asyncio.run(kafka_tools.dump(settings, args.expect, args.idle, _printer(args.format)))
     for label, count in sorted(counts.items()):
         print(f"{label:40} {count}", file=sys.stderr)
