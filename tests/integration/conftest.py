@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -25,6 +27,17 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     broker = Broker(state_dir=tmp_path_factory.mktemp("kafka"))
     broker.start()
     yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="module")
+def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """A broker of the test module's own, for tests that freeze it (SIGSTOP): the session's
+    broker stays untouched. Left running (SIGCONT) before it is stopped."""
+    broker = Broker(state_dir=tmp_path_factory.mktemp("own-kafka"))
+    broker.start()
+    yield broker
+    os.kill(broker.pid, signal.SIGCONT)
     broker.stop()
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,16 +58,6 @@ async def test_the_hostile_catalogue_through_a_worker_five_times_on_fresh_app_id
             await collector.close()
             for worker in workers.running:
                 worker.kill()
-
-
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """A broker of its own: this module freezes it."""
-    broker = Broker(state_dir=tmp_path_factory.mktemp("frozen-kafka"))
-    broker.start()
-    yield broker
-    os.kill(broker.pid, signal.SIGCONT)
-    broker.stop()
 
 
 @pytest.mark.timeout(600)

@@ -250,16 +250,6 @@ async def test_a_broker_that_is_not_there_closes_the_spider_at_once(
     assert done.seconds < 30, done.log[-5000:]
 
 
-@pytest.fixture(scope="module")
-def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    """A broker of its own: this module freezes it."""
-    broker = Broker(state_dir=tmp_path_factory.mktemp("scrapy-kafka"))
-    broker.start()
-    yield broker
-    os.kill(broker.pid, signal.SIGCONT)
-    broker.stop()
-
-
 @pytest.mark.timeout(600)
 async def test_a_broker_frozen_mid_crawl_ends_the_crawl_within_the_send_timeout(
     own_broker: Broker, tmp_path: Path
