@@ -1,8 +1,10 @@
 """What kind of page this is: article, listing, homepage, error, paywall or other.
 
 The rules look at the URL, the HTTP status, what the page declares (JSON-LD types, og:type,
-paywall markers) and the shape of the extracted text (how much of it is link titles). Which
-types are rejected instead of published is configurable (`PageRules`, from settings).
+paywall markers) and the shape of the extracted text (how much of it is link titles, how much
+is the page's own text). A URL is evidence only for home pages: for a listing a tag, category
+or topic segment is a hint that lowers the evidence needed from the page, never enough alone.
+Which types are rejected instead of published is configurable (`PageRules`, from settings).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ LISTING_SEGMENTS = frozenset(
     tema temas etiqueta etiquetas rubrique rubriques schlagwort schlagworte thema themen tagged
     """.split()
 )  # fmt: skip
+"""URL segments of tag, category, topic, author, archive and search pages: a hint, not evidence."""
+MIN_LISTING_PARAGRAPHS = 5
+"""A text of fewer paragraphs is never a listing by its shape."""
+MIN_TEASER_LINKS = 5
+"""Under a listing URL segment, the link-title paragraphs a listing needs at least."""
 OTHER_OG_TYPES = ("video", "music", "product", "profile", "book", "place", "restaurant")
 ERROR_TITLE = re.compile(
     r"\b(?:404|410|page not found|not found|error 404|page (?:does not|doesn't) exist|"
@@ -49,6 +56,9 @@ class PageRules:
     """A text whose paragraphs are mostly link titles (at least this share) is a listing."""
     short_text_words: int = 300
     """Error and paywall pages are recognized only when their text is shorter than this."""
+    article_body_words: int = 150
+    """A run of consecutive paragraphs that are no link titles, of at least this many words, is
+    an article body: the link titles beside it are a related-links block, not a listing."""
 
     @classmethod
     def parse(cls, reject: str, listing_link_share: float, short_text_words: int) -> PageRules:
@@ -111,20 +121,54 @@ def _homepage(page: _Page, rules: PageRules) -> Verdict | None:
 
 
 def _listing(page: _Page, rules: PageRules) -> Verdict | None:
-    """Declared collection, a tag/category URL without article markup, or a text of link titles."""
-    signals, paragraphs = page.signals, page.paragraphs
-    declared = set().union(*(types_of(o) for o in signals.jsonld)) if signals.jsonld else set()
-    article = has_article_markup(signals)
-    if declared & LISTING_TYPES and not article:
-        return Verdict("listing", f"JSON-LD type {sorted(declared & LISTING_TYPES)[0]}")
-    segments = {s.lower() for s in urlsplit(page.url).path.split("/") if s}
-    if segments & LISTING_SEGMENTS and not article:
-        segment = sorted(segments & LISTING_SEGMENTS)[0]
-        return Verdict("listing", f"URL segment {segment!r} and no article markup")
-    share = link_share(paragraphs, signals.link_texts)
-    if len(paragraphs) >= 5 and share >= rules.listing_link_share:
-        return Verdict("listing", f"{share:.0%} of {len(paragraphs)} paragraphs are link titles")
+    """A declared collection without article markup, or a text of link titles with no article
+    body; under a listing URL segment and without article markup, half the share of link
+    titles is enough (at least MIN_TEASER_LINKS of them). A URL segment alone is no listing."""
+    article = has_article_markup(page.signals)
+    declared = sorted(declared_types(page.signals) & LISTING_TYPES)
+    if declared and not article:
+        return Verdict("listing", f"JSON-LD type {declared[0]} and no article markup")
+    shape = _TextShape.of(page.paragraphs, page.signals.link_texts)
+    if len(page.paragraphs) < MIN_LISTING_PARAGRAPHS or shape.own_run >= rules.article_body_words:
+        return None
+    evidence = shape.describe(len(page.paragraphs))
+    if shape.share >= rules.listing_link_share:
+        return Verdict("listing", evidence + (" (the page declares an article)" if article else ""))
+    segment = listing_segment(page.url)
+    teasers = shape.links >= MIN_TEASER_LINKS and shape.share >= rules.listing_link_share / 2
+    if segment is not None and teasers and not article:
+        return Verdict("listing", f"URL segment {segment!r}, no article markup, {evidence}")
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _TextShape:
+    """How much of a text is link titles, and its longest run of the page's own text."""
+
+    links: int
+    """Paragraphs that are exactly the text of a link on the page."""
+    share: float
+    own_run: int
+    """Words in the longest run of consecutive paragraphs that are no link title."""
+
+    @classmethod
+    def of(cls, paragraphs: list[str], link_texts: set[str]) -> _TextShape:
+        """The shape of the extracted paragraphs, given the page's link texts."""
+        run = longest = links = 0
+        for paragraph in paragraphs:
+            linked = link_key(paragraph) in link_texts
+            links += linked
+            run = 0 if linked else run + len(paragraph.split())
+            longest = max(longest, run)
+        return cls(links, links / len(paragraphs) if paragraphs else 0.0, longest)
+
+    def describe(self, paragraphs: int) -> str:
+        """The evidence in words, for a rejection's detail."""
+        words = "word" if self.own_run == 1 else "words"
+        return (
+            f"{self.share:.0%} of {paragraphs} paragraphs are link titles and at most "
+            f"{self.own_run} {words} of own text in a row"
+        )
 
 
 def _paywall(page: _Page, rules: PageRules) -> Verdict | None:
@@ -152,6 +196,18 @@ def has_article_markup(signals: Signals) -> bool:
     og_type = (signals.first_meta("og:type") or "").lower()
     published = signals.first_meta("article:published_time")
     return bool(signals.articles()) or og_type == "article" or published is not None
+
+
+def declared_types(signals: Signals) -> set[str]:
+    """The lower-cased JSON-LD @type names the page declares."""
+    return set().union(*(types_of(o) for o in signals.jsonld)) if signals.jsonld else set()
+
+
+def listing_segment(url: str) -> str | None:
+    """The first (alphabetically) tag/category/topic-like segment of a URL's path, if any."""
+    segments = {s.lower() for s in urlsplit(url).path.split("/") if s}
+    found = sorted(segments & LISTING_SEGMENTS)
+    return found[0] if found else None
 
 
 def link_share(paragraphs: list[str], link_texts: set[str]) -> float:
