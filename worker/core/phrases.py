@@ -1,8 +1,9 @@
-"""Chrome phrases by language, for `boilerplate`: data only, no logic.
+"""Chrome phrases by language, for `boilerplate`, and byline words, for `authors`: data only.
 
 Languages: en, id/ms, de, pt, es, fr, it, ru, nl, pl, tr, ja, ko, zh. Entries are compared
 by their `normalize.word_key` (punctuation and case ignored), and only ever against a whole
-paragraph (CHROME_LINES) or a paragraph's start (the regular-expression lists).
+paragraph (CHROME_LINES) or a paragraph's start (the regular-expression lists). The byline
+lists (BYLINE_CREDITS to NAME_PARTICLES) are matched case-insensitively inside author strings.
 """
 
 from __future__ import annotations
@@ -137,3 +138,74 @@ TIMESTAMP_WORDS = [
     r"aggiornato", r"pubblicato", r"diperbarui", r"diterbitkan", r"обновлено", r"опубликовано",
 ]  # fmt: skip
 """'Updated at 1:23 p.m.' lines: one of these, then a time or a date, and nothing else."""
+
+BYLINE_CREDITS = [
+    r"(?:(?:written|posted|published|reported|compiled|text|story|words|photos?|analysis|"
+    r"commentary|opinion|review|interview|a post|an article|article) )?by", r"post author",
+    r"author", r"authored by", r"reporter", r"editor",
+    r"(?:(?:verfasst|geschrieben|veröffentlicht|eingestellt|erstellt|publiziert|gepostet|"
+    r"ein (?:beitrag|artikel|gastbeitrag)|beitrag|artikel|gastbeitrag|kommentar|interview) )?von",
+    r"vom", r"autor", r"autorin", r"text(?: (?:und|&) fotos?)?",
+    r"(?:(?:écrit|publié|rédigé|posté) )?par", r"auteur", r"autrice", r"texte",
+    r"(?:(?:escrito|publicado|redactado) )?por", r"autora", r"texto",
+    r"(?:scritto|pubblicato|redatto) da", r"a cura di", r"di", r"autore", r"testo",
+    r"текст", r"автор", r"от", r"(?:ditulis )?oleh", r"penulis", r"pewarta",
+    r"(?:(?:geschreven|gepubliceerd) )?door", r"tekst", r"av", r"af", r"yazar",
+    r"작성자", r"글", r"기자", r"作者", r"文", r"著者",
+]  # fmt: skip
+"""Words that credit the author at a byline's start ('By', 'Von', 'Par', 'Текст:'...)."""
+
+DATE_INTROS = [
+    r"on", r"at", r"updated", r"published", r"posted", r"am", r"um", r"vom", r"den", r"stand",
+    r"vor", r"seit", r"aktualisiert", r"veröffentlicht", r"erschienen", r"le", r"publié",
+    r"mis à jour", r"il y a", r"el", r"hace", r"publicado", r"actualizado", r"em", r"há",
+    r"atualizado", r"il", r"pubblicato", r"aggiornato", r"op", r"pada", r"diterbitkan",
+    r"обновлено", r"опубликовано",
+]  # fmt: skip
+"""Words that stand between a byline's name and the date after it ('Ana Ruiz am 8.12.2022')."""
+
+WEEKDAY_ABBREVIATIONS = (
+    "mon tue tues wed thu thur thurs fri sat sun mo di mi do fr sa so lun mar mer jeu ven sam dim "
+    "mié jue vie sáb dom seg ter qua qui sex пн вт ср чт пт сб вс"
+).split()
+"""Short weekday names, as they precede a date ('Fr, 18. Oktober 2019')."""
+
+AUTHOR_BOX_LINKS = [
+    r"(?:view |see |show )?(?:all|more) (?:posts|articles|stories)(?: (?:by|of|from))?",
+    r"(?:zeige )?alle (?:artikel|beiträge)(?: von)?", r"mehr (?:artikel|beiträge)(?: von)?",
+    r"weitere (?:artikel|beiträge)(?: von)?", r"tous (?:les|ses) articles", r"todos los artículos",
+    r"mais artigos", r"tutti gli articoli", r"все (?:статьи|материалы)",
+]  # fmt: skip
+"""Links of an author box that follow the name ('Ana Ruiz Alle Artikel', '... More Posts')."""
+
+AUTHOR_ROLES = """
+    editor editors editor-at-large redakteur redakteurin redaktor redaktorin chefredakteur
+    chefredakteurin rédacteur rédactrice redactor redactora redattore redattrice редактор
+    redaktur redacteur reporter reporterin correspondent korrespondent korrespondentin
+    correspondant correspondante corresponsal correspondente corrispondente корреспондент
+    columnist kolumnist kolumnistin chroniqueur chroniqueuse columnista colunista editorialista
+    обозреватель journalist journalistin journaliste periodista jornalista giornalista журналист
+    wartawan jurnalis dziennikarz dziennikarka muhabir writer contributor autorin
+    experte expertin expert fotograf fotografin photographer photographe fotógrafo fotografo
+    фотограф director directora direktor direktorin directeur directrice founder gründer
+    gründerin fondateur fondatrice fundador fundadora fondatore ceo cto president präsident
+    präsidentin président présidente presidente chief leiter leiterin professor professorin
+    """.split()  # fmt: skip
+"""Job titles, by language: one at either end of a credit is dropped ('CNN Editor-at-large',
+'FOCUS-Online-Experte Ana Ruiz'), and a credit that is only titles names nobody."""
+
+NOT_AUTHOR_WORDS = """
+    redaktion redaktionen newsdesk pressestelle presseabteilung abteilung department
+    departamento département dipartimento öffentlichkeitsarbeit kommunikation communications
+    marketing press presse prensa imprensa stampa пресс-служба übersetzung übersetzt
+    translation translated traduction traducción tradução traduzione перевод program programme
+    foundation institute institut university universität université universidad association
+    society council verband verein stiftung
+    """.split()  # fmt: skip
+"""Departments, translation credits and organizations: a credit that holds one names no author."""
+
+NAME_PARTICLES = frozenset(
+    "von van der den de del della delle degli dei di da das dos do du la le les ter ten zu zur "
+    "af av bin ibn al el y e".split()
+)
+"""Lower-case words a person's name may hold ('Ana de la Cruz', 'Ludwig van Beethoven')."""

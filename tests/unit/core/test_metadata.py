@@ -294,3 +294,110 @@ def test_the_visible_byline_wins_when_it_names_more_people() -> None:
 def test_meta_author_that_is_a_url_is_ignored() -> None:
     signals = page('<meta property="article:author" content="https://www.facebook.com/example">')
     assert authors(signals, None, []) == []
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("Carrie ArnoldNovember 19, 2019", ["Carrie Arnold"]),
+        ("Heiko SauerDo 9 Apr 2020", ["Heiko Sauer"]),
+        ("Von Tomas Spahn Fr, 18. Oktober 2019", ["Tomas Spahn"]),
+        ("Von Jörn Mecher am 08.12.2022", ["Jörn Mecher"]),
+        ("Par Kab Niang Le 17/02/2020", ["Kab Niang"]),
+        ("Isabel Caro y José Miguel WilsonHace 13 horas", ["Isabel Caro", "José Miguel Wilson"]),
+        ("By John Walk - January 10, 2020", ["John Walk"]),
+    ],
+)
+def test_date_and_weekday_words_are_split_from_names(byline: str, names: list[str]) -> None:
+    assert split_byline(byline) == names
+
+
+@pytest.mark.parametrize(
+    ("byline", "name"),
+    [
+        ("By Jane Example", "Jane Example"),
+        ("Veröffentlicht vonChris Jung", "Chris Jung"),
+        ("Eingestellt von Anna Weber", "Anna Weber"),
+        ("AuthorAndreas Kalt", "Andreas Kalt"),
+        ("Post author By Helge Fahrnberger", "Helge Fahrnberger"),
+        ("Par Marie Dupont", "Marie Dupont"),
+        ("Por Alberto Ávila", "Alberto Ávila"),
+        ("Scritto da Luca Bianchi", "Luca Bianchi"),
+        ("Текст: Венера Ерофеева", "Венера Ерофеева"),
+        ("Oleh Budi Santoso", "Budi Santoso"),
+        ("Door Jan de Vries", "Jan de Vries"),
+        ("Text & Fotos: Ivan Valetny", "Ivan Valetny"),
+        ("8. Januar 2020 · by Ana Ruiz · in Gefühle", "Ana Ruiz"),
+        ("Johanna Kropfitsch Alle Artikel", "Johanna Kropfitsch"),
+    ],
+)
+def test_credit_words_are_stripped_in_every_listed_language(byline: str, name: str) -> None:
+    assert authors(page(body=f'<p class="byline">{byline}</p>'), None, []) == [name]
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("Kevin McCoy USA TODAY", ["Kevin McCoy"]),
+        ("Harbor Ledger - Ana Ruiz", ["Ana Ruiz"]),
+        ("Ana Ruiz Harbor Ledger", ["Ana Ruiz"]),
+        ("John Smith III", ["John Smith III"]),
+        ("ALLY MUTNICK", ["ALLY MUTNICK"]),
+    ],
+)
+def test_outlet_and_site_names_are_removed_from_names(byline: str, names: list[str]) -> None:
+    signals = page(body=f'<p class="byline">{byline}</p>')
+    assert authors(signals, "Harbor Ledger", []) == names
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("Analysis by Chris Cillizza, CNN Editor-at-large", ["Chris Cillizza"]),
+        ("Tom Krisher, AP Auto Writer", ["Tom Krisher"]),
+        ("FOCUS-Online-Experte Robin Tschöpe", ["Robin Tschöpe"]),
+        ("Mathilda Trausch, Online-Redaktion", ["Mathilda Trausch"]),
+        ("Sarah Hinger, Director of Education Equity", ["Sarah Hinger"]),
+        ("Mark Newton, Übersetzung Sarah Jungblut", ["Mark Newton"]),
+        ("Redaktion Polizeiticker Schweiz", []),
+        ("Expertin für Neue Arbeit", []),
+        ("Die Zeitung Heute", []),
+        ("Deutscher Caritasverband e. V.", []),
+    ],
+)
+def test_roles_departments_and_organizations_are_never_names(byline: str, names: list[str]) -> None:
+    assert authors(page(body=f'<p class="byline">{byline}</p>'), None, []) == names
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("von gnaddrig", ["gnaddrig"]),
+        ("by freeman1984", ["freeman1984"]),
+        ("Par Aureliana", ["Aureliana"]),
+        ("Heiko", []),  # a lone word without a credit: a comment author, a label...
+        ("by wordpressadmin", []),  # a site account
+        ("By CNN", []),  # an all-caps word: an outlet
+        ("by Harbor", []),  # the site
+    ],
+)
+def test_a_lone_word_is_a_name_only_when_credited(byline: str, names: list[str]) -> None:
+    assert authors(page(body=f'<p class="byline">{byline}</p>'), "Harbor", []) == names
+
+
+def test_a_lone_word_yields_to_a_full_name_and_a_declared_person_counts() -> None:
+    person = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "Regan"}}
+    assert authors(page(ld(person)), None, []) == ["Regan"]
+    slug = {"@type": "NewsArticle", "author": {"@type": "Person", "name": "ana.ruiz"}}
+    assert authors(page(ld(slug) + '<meta name="author" content="Ana Ruiz">'), None, []) == [
+        "Ana Ruiz"
+    ]
+    signals = page(body='<p class="byline">by marc</p><p class="byline">By Ana Ruiz</p>')
+    assert authors(signals, None, []) == ["Ana Ruiz"]
+
+
+def test_a_final_period_stays_after_an_initial_or_jr() -> None:
+    assert authors(page(body='<p class="byline">By Perry Bacon Jr.</p>'), None, []) == [
+        "Perry Bacon Jr."
+    ]
+    assert authors(page(body='<p class="byline">By Joe S.</p>'), None, []) == ["Joe S."]
