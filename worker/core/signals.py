@@ -110,7 +110,8 @@ def read_signals(tree: _Element) -> Signals:
         if get("id") in APP_ROOT_IDS:
             signals.app_shell |= len(element.text_content().strip()) < MAX_SHELL_ROOT_CHARS
         css = get("class")
-        marked = tag == "time" or get("itemprop") is not None or get("rel") == "author"
+        rel = get("rel")
+        marked = tag == "time" or get("itemprop") is not None or "author" in (rel or "").split()
         if marked or (css is not None and _MARKED_CLASS.search(css)):
             if tag not in ("meta", "link", "script"):
                 _visit_marked(element, signals)
@@ -184,8 +185,9 @@ def _visit_meta(element: _Element, signals: Signals) -> None:
     """A `<meta>`: its content under each of its names."""
     content = _clean(element.get("content"))
     for attribute in ("property", "name", "itemprop", "http-equiv"):
-        name = (element.get(attribute) or "").strip().lower()
-        if name:
+        value = (element.get(attribute) or "").strip().lower()
+        names = value.split() if attribute == "itemprop" else [value]  # itemprop: tokens
+        for name in filter(None, names):
             _append(signals.meta, name, content)
 
 
@@ -215,15 +217,17 @@ def _visit_figure(element: _Element, signals: Signals) -> None:
 
 def _visit_marked(element: _Element, signals: Signals) -> None:
     """Microdata values, author links, bylines and captions."""
-    itemprop = (element.get("itemprop") or "").strip().lower()
-    if itemprop:
+    names = (element.get("itemprop") or "").lower().split()  # a list of tokens: "author creator"
+    if names:
         value = element.get("content") or element.get("datetime")
-        if (value is None and len(element) == 0) or itemprop in ("author", "name"):
+        if (value is None and len(element) == 0) or {"author", "name"} & set(names):
             value = value or element.text_content()
         if value is not None and len(value) <= MAX_TEXT_CHARS:
-            _append(signals.itemprops, itemprop, value)
+            for name in names:
+                _append(signals.itemprops, name, value)
     classes = (element.get("class") or "").lower()
-    if element.get("rel") == "author" or "byline" in classes or "author" in classes:
+    rels = (element.get("rel") or "").lower().split()
+    if "author" in rels or "byline" in classes or "author" in classes:
         _add_text(signals.bylines, element)
     if "caption" in classes or "credit" in classes:
         _add_text(signals.captions, element)

@@ -52,6 +52,18 @@ def test_signals_survive_broken_jsonld_and_decode_entities() -> None:
     assert signals.meta["og:title"] == ["\u2018Quoted\u2019"]
 
 
+def test_itemprop_and_rel_are_token_lists() -> None:
+    """Microdata's itemprop and HTML's rel hold space-separated tokens: each token counts."""
+    signals = page(
+        '<meta itemprop="datePublished dateCreated" content="2024-03-14">',
+        '<span itemprop="author creator">Anna Weber</span>'
+        '<a rel="author external" href="/team/jo">Jo Lindqvist</a>',
+    )
+    assert signals.itemprops["author"] == signals.itemprops["creator"] == ["Anna Weber"]
+    assert signals.meta["datepublished"] == signals.meta["datecreated"] == ["2024-03-14"]
+    assert "Jo Lindqvist" in signals.bylines
+
+
 def test_signals_collect_figures_captions_alts_and_shown_dates() -> None:
     body = (
         '<figure><img src="/a.jpg" alt="A bridge at dusk">'
