@@ -32,6 +32,8 @@ FULL_CASCADE_BELOW_CHARS = 500
 """A fast extraction shorter than this is retried with readability/jusText comparison."""
 BALANCED_BELOW_CHARS = 250
 """A precision extraction shorter than this is retried in trafilatura's balanced mode."""
+LEAD_WORDS = 15
+"""A paragraph this long in a `<header>` is a lead: the header is kept as text (`strip`)."""
 
 
 @lru_cache(maxsize=1)
@@ -69,8 +71,21 @@ def strip_chrome(tree: HtmlElement) -> None:
 
 
 def strip(tree: HtmlElement) -> None:
-    """Delete every element trafilatura would delete or ignore anyway (shorter tree walks)."""
+    """Delete every element trafilatura would delete or ignore anyway (shorter tree walks), and
+    open the headers that hold a lead paragraph (`open_lead_headers`)."""
     etree.strip_elements(tree, *CHROME_TAGS, *SIGNAL_TAGS, etree.Comment, with_tail=False)
+    open_lead_headers(tree)
+
+
+def open_lead_headers(tree: HtmlElement) -> None:
+    """Turn each `<header>` holding a paragraph of LEAD_WORDS+ words into a `<div>`, in place.
+
+    trafilatura's precision mode deletes every `<header>`, and with it the lead (standfirst,
+    summary) many templates put there next to the headline; the headline, kicker and byline
+    it keeps too are removed by `boilerplate.clean`."""
+    for header in list(tree.iter("header")):
+        if any(len(p.text_content().split()) >= LEAD_WORDS for p in header.iter("p")):
+            header.tag = "div"
 
 
 def main_text(tree: HtmlElement, url: str) -> str:

@@ -41,6 +41,25 @@ def test_strip_removes_text_free_elements() -> None:
     assert [e.tag for e in tree.iter()] == ["html", "head", "body", "p"]
 
 
+def test_a_lead_paragraph_in_a_header_is_kept() -> None:
+    """Precision mode deletes every <header>: a header that holds a paragraph of LEAD_WORDS+
+    words (a standfirst) is opened into a div first, so the lead stays; a header with only a
+    headline and a short byline is left alone."""
+    lead = "The lead says in one sentence of many words what the whole story below is about and why."
+    body = "".join(f"<p>Body paragraph {i} with enough words to be text of the article itself.</p>" for i in range(8))
+    html = (
+        "<html><body><article><header><h1>Headline</h1><p>By Someone</p>"
+        f"<p class='lead'>{lead}</p></header>{body}</article></body></html>"
+    )
+    tree = extract.parse(html)
+    extract.strip(tree)
+    assert [e.tag for e in tree.iter("header")] == []
+    assert lead in extract.main_text(tree, "https://news.example/a")
+    short = extract.parse("<html><body><header><h1>Headline</h1><p>By Someone</p></header></body></html>")
+    extract.strip(short)
+    assert [e.tag for e in short.iter("header")] == ["header"]
+
+
 def test_a_short_page_gets_the_fuller_cascade() -> None:
     html = "<html><body><div><span>Short note.</span> <span>Only a few words here, in spans.</span></div></body></html>"
     assert "Only a few words" in extract.main_text(extract.parse(html), "https://news.example/n")
