@@ -11,6 +11,7 @@ Extraction is a cascade, each step only when the previous one under-delivered:
 1. precision-focused, comments off, fast (no readability/jusText comparison);
 2. the same with trafilatura's comparison against readability and jusText;
 3. trafilatura's balanced mode (baseline rescue and recall escalation), for short pages.
+A later step's longer text never drops the earlier step's prose (`_fuller`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,16 @@ FULL_CASCADE_BELOW_CHARS = 500
 """A fast extraction shorter than this is retried with readability/jusText comparison."""
 BALANCED_BELOW_CHARS = 250
 """A precision extraction shorter than this is retried in trafilatura's balanced mode."""
+KEPT_SHARE = 0.5
+"""A later cascade stage's longer text replaces the earlier one when it holds this share of the
+earlier text's paragraphs; else the earlier text's long paragraphs are put first (`_fuller`)."""
 LEAD_WORDS = 15
 """A paragraph this long in a `<header>` is a lead: the header is kept as text (`strip`)."""
+NOSCRIPT_PARAGRAPHS = 2
+"""A `<noscript>` with this many paragraphs of LEAD_WORDS+ words holds text: it is kept."""
+BODY_WORDS = 100
+"""An `<article>` or `itemprop="articleBody"` element with this many words outside links is an
+article body: the sidebar, footer or nav that holds it is kept (`strip_chrome`)."""
 
 
 @lru_cache(maxsize=1)
@@ -66,36 +75,102 @@ are off)."""
 
 
 def strip_chrome(tree: HtmlElement) -> None:
-    """Delete navigation, sidebars, footers, controls, media and comments, in place."""
+    """Delete navigation, sidebars, footers, controls, media and comments, in place; a sidebar,
+    footer or nav that holds the article body is kept (`keep_body_containers`)."""
+    keep_body_containers(tree)
     etree.strip_elements(tree, *CHROME_TAGS, etree.Comment, with_tail=False)
 
 
+BODY_CONTAINER_TAGS = ("aside", "footer", "nav")
+"""The chrome elements that can hold an article body."""
+_BODIES = etree.XPath(".//article | .//*[@itemprop]")
+
+
+def keep_body_containers(tree: HtmlElement) -> None:
+    """Turn each sidebar, footer or nav around an article body into a `<div>`, in place.
+
+    An article body is an `<article>` or an element whose itemprop holds `articleBody`, with
+    BODY_WORDS+ words outside links (a teaser card in a sidebar has fewer). Some templates put
+    the whole story in an `<aside>`; deleting it would leave the page without its text."""
+    for container in list(tree.iter(*BODY_CONTAINER_TAGS)):
+        if any(_is_body(e) and _words_outside_links(e) >= BODY_WORDS for e in _BODIES(container)):
+            container.tag = "div"
+
+
+def _is_body(element: HtmlElement) -> bool:
+    """An `<article>` or an element whose itemprop tokens hold `articleBody`."""
+    return element.tag == "article" or "articleBody" in (element.get("itemprop") or "").split()
+
+
+def _words_outside_links(element: HtmlElement) -> int:
+    """Words of an element's text that are not inside its links."""
+    linked = sum(len(a.text_content().split()) for a in element.iter("a"))
+    return len(element.text_content().split()) - linked
+
+
 def strip(tree: HtmlElement) -> None:
-    """Delete every element trafilatura would delete or ignore anyway (shorter tree walks), and
-    open the headers that hold a lead paragraph (`open_lead_headers`)."""
+    """Delete every element trafilatura would delete or ignore anyway (shorter tree walks),
+    keeping the text some of them hold (`open_text_blocks`)."""
+    open_text_blocks(tree)
     etree.strip_elements(tree, *CHROME_TAGS, *SIGNAL_TAGS, etree.Comment, with_tail=False)
-    open_lead_headers(tree)
 
 
-def open_lead_headers(tree: HtmlElement) -> None:
-    """Turn each `<header>` holding a paragraph of LEAD_WORDS+ words into a `<div>`, in place.
+def open_text_blocks(tree: HtmlElement) -> None:
+    """Turn the elements that hold text trafilatura or `strip` would delete into `<div>`s, in
+    place (one walk for the three kinds):
+    - a `<header>` holding a paragraph of LEAD_WORDS+ words: precision mode deletes every
+      `<header>`, and with it the lead (standfirst, summary) many templates put there next to
+      the headline; the headline, kicker and byline that stay are removed by `boilerplate.clean`;
+    - a `<noscript>` holding NOSCRIPT_PARAGRAPHS+ paragraphs of LEAD_WORDS+ words: some
+      platforms (Blogger) put the post body there for readers without JavaScript; the usual
+      noscript (tracking pixels, images, "enable JavaScript") is deleted;
+    - a `<figure>` holding a `<table>`, with only its tables: a figure's image and caption are
+      metadata (captions stay out of the text), a table in it is text."""
+    for element in list(tree.iter("header", "noscript", "figure")):
+        if element.tag == "figure":
+            _keep_tables_only(element)
+            continue
+        long = sum(1 for p in element.iter("p") if len(p.text_content().split()) >= LEAD_WORDS)
+        if long >= (1 if element.tag == "header" else NOSCRIPT_PARAGRAPHS):
+            element.tag = "div"
 
-    trafilatura's precision mode deletes every `<header>`, and with it the lead (standfirst,
-    summary) many templates put there next to the headline; the headline, kicker and byline
-    it keeps too are removed by `boilerplate.clean`."""
-    for header in list(tree.iter("header")):
-        if any(len(p.text_content().split()) >= LEAD_WORDS for p in header.iter("p")):
-            header.tag = "div"
+
+def _keep_tables_only(figure: HtmlElement) -> None:
+    """A figure holding a table becomes a `<div>` with only the children that hold tables."""
+    if next(figure.iter("table"), None) is None:
+        return
+    for child in list(figure):
+        if next(child.iter("table"), None) is None:
+            figure.remove(child)
+        else:
+            child.tail = None
+    figure.text = None
+    figure.tag = "div"
 
 
 def main_text(tree: HtmlElement, url: str) -> str:
     """The page's main text, one paragraph a line ('' if there is none); leaves the tree as is."""
     text = _extract(tree, url, fast=True, precision=True)
     if len(text) < FULL_CASCADE_BELOW_CHARS:
-        text = max(text, _extract(tree, url, fast=False, precision=True), key=len)
+        text = _fuller(text, _extract(tree, url, fast=False, precision=True))
     if len(text) < BALANCED_BELOW_CHARS:
-        text = max(text, _extract(tree, url, fast=False, precision=False), key=len)
+        text = _fuller(text, _extract(tree, url, fast=False, precision=False))
     return text
+
+
+def _fuller(text: str, later: str) -> str:
+    """The longer of an earlier and a later stage's text; when the later is longer but holds
+    less than KEPT_SHARE of the earlier text's paragraphs, the stages found different parts of
+    the page: the earlier text's paragraphs of LEAD_WORDS+ words the later lacks (a lead or
+    section it left out; short lines there are often chrome) come first, then the later text."""
+    if len(later) <= len(text):
+        return text
+    paragraphs = [" ".join(p.split()) for p in text.splitlines() if p.strip()]
+    joined = " ".join(later.split())
+    missing = [p for p in paragraphs if p not in joined]
+    if len(paragraphs) - len(missing) >= KEPT_SHARE * len(paragraphs):
+        return later
+    return "\n".join([*(p for p in missing if len(p.split()) >= LEAD_WORDS), later])
 
 
 def _extract(tree: HtmlElement, url: str, fast: bool, precision: bool) -> str:

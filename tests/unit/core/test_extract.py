@@ -73,3 +73,80 @@ def test_unparseable_text_is_not_html() -> None:
     with pytest.raises(PageError) as info:
         extract.parse("")
     assert info.value.reason is Reason.NOT_HTML
+
+
+BODY = "".join(
+    f"<p>Paragraph {i} of the story says in plain words what happened and who was there, and why it matters.</p>"
+    for i in range(6)
+)
+
+
+@pytest.mark.parametrize("container", ["aside", "footer", "nav"])
+def test_a_chrome_container_holding_the_article_body_is_kept(container: str) -> None:
+    """A sidebar, footer or nav is deleted, unless it holds an article body: an <article> or an
+    itemprop="articleBody" element with BODY_WORDS+ words outside links. Teaser cards (short,
+    or mostly links) in the same kind of container are still deleted."""
+    for body in (f"<article>{BODY}</article>", f"<div itemprop='text articleBody'>{BODY}</div>"):
+        tree = extract.parse(f"<html><body><{container} class='c'>{body}</{container}></body></html>")
+        extract.strip_chrome(tree)
+        assert "Paragraph 5 of the story" in tree.text_content()
+    teasers = "".join(f"<article><a href='/{i}'>Teaser {i}</a><p>A short summary of it.</p></article>" for i in range(9))
+    linked = f"<article><a href='/x'>{BODY}</a></article>"
+    for chrome in (teasers, linked):
+        tree = extract.parse(f"<html><body><{container}>{chrome}</{container}><p>Text</p></body></html>")
+        extract.strip_chrome(tree)
+        assert [e.tag for e in tree.iter()] == ["html", "body", "p"]
+
+
+def test_a_noscript_holding_paragraphs_is_kept() -> None:
+    """Blogger-like pages put the post body in a <noscript>: one with NOSCRIPT_PARAGRAPHS+
+    paragraphs of LEAD_WORDS+ words is kept as text; tracking pixels, images and short notices
+    in a noscript are deleted."""
+    html = (
+        "<html><body><noscript><img src='https://t.example/pixel.gif'></noscript>"
+        "<noscript><p>Please enable JavaScript to view the comments and everything else on this site.</p></noscript>"
+        f"<div class='post'><noscript>{BODY}</noscript></div></body></html>"
+    )
+    tree = extract.parse(html)
+    extract.strip(tree)
+    assert [e.tag for e in tree.iter("noscript", "img")] == []
+    assert "enable JavaScript" not in tree.text_content()
+    assert "Paragraph 5 of the story" in extract.main_text(tree, "https://blog.example/2020/05/post.html")
+
+
+def test_a_table_in_a_figure_is_text_and_its_caption_is_not() -> None:
+    """Figures are deleted after their image and caption are read as metadata; a <table> in a
+    <figure> is kept as text (tables are on), without the figure's caption."""
+    table = "<table><tr><th>Year</th><th>Rate</th></tr><tr><td>2019</td><td>3.5 percent</td></tr></table>"
+    html = (
+        f"<html><body><article>{BODY}<figure><figcaption>Rates by year</figcaption>{table}</figure>"
+        "<figure><img src='a.jpg'><figcaption>A photo</figcaption></figure></article></body></html>"
+    )
+    tree = extract.parse(html)
+    extract.strip(tree)
+    assert [e.tag for e in tree.iter("figure", "figcaption", "img")] == []
+    text = extract.main_text(tree, "https://news.example/a")
+    assert "3.5 percent" in text
+    assert "Rates by year" not in text and "A photo" not in text
+
+
+LEAD = "The lead says in one sentence of many words what the whole story below is about and why."
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later", "expected"),
+    [
+        (f"{LEAD}\nLead two.", f"{LEAD}\nLead two.\nSection three.", f"{LEAD}\nLead two.\nSection three."),
+        (f"{LEAD}\nLead two.", f"{LEAD}\nSection three, longer.", f"{LEAD}\nSection three, longer."),
+        (f"{LEAD}\nLead two.", "Section three.\n" + "Section four. " * 20, f"{LEAD}\nSection three.\n" + "Section four. " * 20),
+        ("Menu\nCopyright", "Section three.\nSection four.", "Section three.\nSection four."),
+        (f"{LEAD}\nLead two.", LEAD, f"{LEAD}\nLead two."),
+        ("", "Anything.", "Anything."),
+    ],
+)
+def test_a_later_stage_never_drops_the_prose_the_first_found(earlier: str, later: str, expected: str) -> None:
+    """A later cascade stage's longer text replaces the earlier one when it holds KEPT_SHARE+
+    of its paragraphs; when it leaves most of them out, the stages found different parts of
+    the page: the earlier paragraphs of LEAD_WORDS+ words it lacks come first (short lines
+    such as a menu or a copyright notice are not put back), then the later text."""
+    assert extract._fuller(earlier, later) == expected
