@@ -11,7 +11,9 @@ Extraction is a cascade, each step only when the previous one under-delivered:
 1. precision-focused, comments off, fast (no readability/jusText comparison);
 2. the same with trafilatura's comparison against readability and jusText;
 3. trafilatura's balanced mode (baseline rescue and recall escalation), for short pages.
-A later step's longer text never drops the earlier step's prose (`_fuller`).
+A later step's longer text never drops the earlier step's prose (`_fuller`). A text of 250+
+characters that falls far short of the page's body (`_falls_short`) gets a fast balanced pass's
+paragraphs that lie inside its span (`_filled`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ NOSCRIPT_PARAGRAPHS = 2
 BODY_WORDS = 100
 """An `<article>` or `itemprop="articleBody"` element with this many words outside links is an
 article body: the sidebar, footer or nav that holds it is kept (`strip_chrome`)."""
+SHORT_SHARE = 0.15
+"""A text with fewer words than this share of the `<body>`'s words outside links, and
+MISSING_HEADINGS+ of its subheadings absent, falls short of the page (`_falls_short`). Low on
+purpose: the balanced pass it triggers costs about a precision pass, so it runs on few pages."""
+MISSING_HEADINGS = 2
+"""Subheadings of the body absent from the text, for it to fall short."""
 
 
 @lru_cache(maxsize=1)
@@ -154,8 +162,50 @@ def main_text(tree: HtmlElement, url: str) -> str:
     if len(text) < FULL_CASCADE_BELOW_CHARS:
         text = _fuller(text, _extract(tree, url, fast=False, precision=True))
     if len(text) < BALANCED_BELOW_CHARS:
-        text = _fuller(text, _extract(tree, url, fast=False, precision=False))
+        return _fuller(text, _extract(tree, url, fast=False, precision=False))
+    body = tree.find("body")
+    if body is not None and _falls_short(text, body):
+        links = {" ".join(a.text_content().split()) for a in body.iter("a")}
+        text = _filled(text, _extract(tree, url, fast=True, precision=False), links)
     return text
+
+
+_LENGTH = etree.XPath("string-length(.)")
+"""An element's text length, counted without building the string in Python."""
+
+
+def _falls_short(text: str, body: HtmlElement) -> bool:
+    """Whether a text has fewer words than SHORT_SHARE of the body's words outside links and
+    lacks MISSING_HEADINGS+ of the body's subheadings (precision mode left sections out)."""
+    if len(text) >= SHORT_SHARE * _LENGTH(body):  # a cheap pre-filter on characters
+        return False
+    joined = " ".join(text.split())
+    headings = (" ".join(h.text_content().split()) for h in body.iter("h2", "h3", "h4"))
+    if sum(1 for h in headings if h and h not in joined) < MISSING_HEADINGS:
+        return False
+    return len(joined.split()) < SHORT_SHARE * _words_outside_links(body)
+
+
+def _filled(text: str, later: str, links: set[str]) -> str:
+    """The text with the later stage's paragraphs that lie between its first and last paragraph
+    shared with the text, each after the shared paragraph before it; none that the text holds
+    or that is a link's whole text (teasers, menus)."""
+    lines = [p for p in text.splitlines() if p.strip()]
+    position = {" ".join(p.split()): i for i, p in enumerate(lines)}
+    later_lines = [" ".join(p.split()) for p in later.splitlines() if p.strip()]
+    shared = [i for i, p in enumerate(later_lines) if p in position]
+    if not shared:
+        return text
+    joined = " ".join(position)
+    after: dict[int, list[str]] = {}
+    anchor = -1
+    for paragraph in later_lines[shared[0] : shared[-1] + 1]:
+        if paragraph in position:
+            anchor = position[paragraph]
+        elif paragraph not in joined and paragraph not in links:
+            after.setdefault(anchor, []).append(paragraph)
+            joined += " " + paragraph
+    return "\n".join(p for i, line in enumerate(lines) for p in (line, *after.get(i, [])))
 
 
 def _fuller(text: str, later: str) -> str:

@@ -150,3 +150,30 @@ def test_a_later_stage_never_drops_the_prose_the_first_found(earlier: str, later
     the page: the earlier paragraphs of LEAD_WORDS+ words it lacks come first (short lines
     such as a menu or a copyright notice are not put back), then the later text."""
     assert extract._fuller(earlier, later) == expected
+
+
+SECTION = "Each section of the story has a paragraph long enough to count as the article's text. "
+
+
+def test_a_text_falls_short_of_a_body_whose_sections_it_lacks() -> None:
+    """A text falls short of the page's body when it has fewer words than SHORT_SHARE of the
+    body's words outside links and lacks MISSING_HEADINGS+ of its subheadings; a text that holds
+    the sections, or a body whose extra words are links, does not."""
+    sections = "".join(f"<h2>Part {n}</h2><p>{SECTION * 3}</p>" for n in range(8))
+    body = extract.parse(f"<html><body>{sections}</body></html>").find("body")
+    assert extract._falls_short(SECTION * 3, body)
+    whole = "\n".join(f"Part {n}\n{SECTION * 3}" for n in range(8))
+    assert not extract._falls_short(whole, body)
+    links = "".join(f"<h2>Part {n}</h2><a href='/{n}'>{SECTION * 3}</a>" for n in range(8))
+    linked = extract.parse(f"<html><body><p>{SECTION * 3}</p>{links}</body></html>").find("body")
+    assert not extract._falls_short(SECTION * 3, linked)
+
+
+def test_a_short_text_gets_the_later_paragraphs_inside_its_span_only() -> None:
+    """The later stage's paragraphs go in after the shared paragraph before them, only between
+    the first and last paragraph both texts hold; none that is a link's whole text or already
+    in the text."""
+    text = "First kept.\nLast kept."
+    later = "Teaser.\nFirst kept.\nA subheading\nRelated link\nFirst kept.\nLast kept.\nAfter."
+    assert extract._filled(text, later, {"Related link"}) == "First kept.\nA subheading\nLast kept."
+    assert extract._filled(text, "Nothing shared.", set()) == text
