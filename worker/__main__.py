@@ -88,7 +88,7 @@ def _feed(args: argparse.Namespace, settings: Settings) -> int:
 
 def _dump(args: argparse.Namespace, settings: Settings) -> int:
     """Print the output topics from the beginning; counts on stderr."""
-    counts = asyncio.run(kafka_tools.dump(settings, args.expect, args.idle, _printer(args.format)))
+    counts = asyncio.run(tail.dump(settings, args.expect, args.idle, _printer(args.format)))
     for label, count in sorted(counts.items()):
         print(f"{label:40} {count}", file=sys.stderr)
     return 0 if args.expect is None or counts["records"] >= args.expect else 1

@@ -1,22 +1,16 @@
-"""Operator commands that use plain aiokafka, not faust: create topics, dump outputs.
+"""Topics with plain aiokafka, not faust: create and check them, count their partitions.
 
-Feeding pages is `feeding`."""
+Feeding pages is `feeding`; reading the outputs is `tail`."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from worker import codec, topology
+from worker import topology
 from worker.security import client_options
 from worker.settings import Settings
 
@@ -98,45 +92,3 @@ async def _create(
             if error.retriable:
                 raise error(message)
             raise TopologyError(f"cannot create topic {name}: {message}")
-
-
-async def dump(
-    settings: Settings, expect: int | None, idle_s: float, write: Callable[[Any, Any], None]
-) -> Counter[str]:
-    """Print every record of the three output topics (`write(record, value)`); return counts
-    (see _labels).
-
-    Reads from the beginning in a throw-away consumer group (commits nothing), and stops once
-    `expect` records were read or nothing new arrived for `idle_s` seconds.
-    """
-    topics = [settings.topic_articles, settings.topic_duplicates, settings.topic_rejected]
-    consumer = AIOKafkaConsumer(
-        *topics,
-        **client_options(settings),
-        group_id=f"{settings.app_id}-dump-{uuid.uuid4().hex[:8]}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_bytes=settings.max_message_bytes * 2,
-        max_partition_fetch_bytes=settings.max_message_bytes,
-    )
-    await consumer.start()
-    counts: Counter[str] = Counter()
-    try:
-        last = time.monotonic()
-        while (expect is None or counts["records"] < expect) and time.monotonic() - last < idle_s:
-            batches = await consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    last = time.monotonic()
-                    value = codec.decode(record.value)
-                    counts.update(_labels(record.topic, value))
-                    write(record, value)
-        return counts
-    finally:
-        await consumer.stop()
-
-
-def _labels(topic: str, value: Any) -> list[str]:
-    """Summary counters for one output record: all records, per topic, per reason or kind."""
-    detail = value.get("reason") or value.get("kind") if isinstance(value, dict) else None
-    return ["records", topic, f"{topic}:{detail}"] if detail else ["records", topic]

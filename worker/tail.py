@@ -1,4 +1,4 @@
-"""`ingest-worker tail`: follow the output topics as records arrive.
+"""`ingest-worker tail` and `dump`: read the output topics, following them or from the beginning.
 
 Reads without a consumer group (commits nothing, joins nothing): every partition of the chosen
 topics is assigned to this reader, from the end (new records only) or from the beginning.
@@ -7,6 +7,7 @@ topics is assigned to this reader, from the end (new records only) or from the b
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -158,3 +159,26 @@ def line(record: Any, value: Any) -> dict[str, Any]:
         "key": key,
         "value": value,
     }
+
+
+async def dump(
+    settings: Settings, expect: int | None, idle_s: float, write: Callable[[Any, Any], None]
+) -> Counter[str]:
+    """Print every record of the three output topics from the beginning (`write(record,
+    value)`), as `tail --from-beginning` does; return counts (see `_labels`). Stops once
+    `expect` records were printed or nothing new arrived for `idle_s` seconds."""
+    counts: Counter[str] = Counter()
+
+    def counted(record: Any, value: Any) -> None:
+        counts.update(_labels(record.topic, value))
+        write(record, value)
+
+    topics = [settings.topic_articles, settings.topic_duplicates, settings.topic_rejected]
+    await tail(settings, topics, Filters(), True, counted, lambda _: None, expect, idle_s)
+    return counts
+
+
+def _labels(topic: str, value: Any) -> list[str]:
+    """Summary counters for one output record: all records, per topic, per reason or kind."""
+    detail = value.get("reason") or value.get("kind") if isinstance(value, dict) else None
+    return ["records", topic, f"{topic}:{detail}"] if detail else ["records", topic]
