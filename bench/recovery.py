@@ -48,10 +48,9 @@ from aiokafka import AIOKafkaProducer
 
 from bench.state import TABLES, Stages, pages
 from worker import kafka_tools, topology
-from worker.core.dedup import band_partition
 from worker.settings import Settings
 from worker.streaming.agents import PARTITIONER
-from worker.streaming.tables import Tables
+from worker.streaming.tables import JOURNAL_MARK, Tables
 
 REPO = Path(__file__).resolve().parents[1]
 KAFKA = REPO / "deploy" / "local" / "kafka"
@@ -96,12 +95,14 @@ def records(tables: Tables, settings: Settings) -> Iterator[Record]:
     every = list(range(settings.partitions))
     by_table = {
         topology.TABLE_URLS: (tables.urls, lambda key: PARTITIONER(key.encode(), every, every)),
-        topology.TABLE_BANDS: (tables.bands, lambda key: band_partition(key, settings.partitions)),
+        topology.TABLE_BANDS: (tables.bands, lambda key: int(key[1:].split(":", 1)[0])),
         topology.TABLE_MEMBERS: (tables.members, lambda key: int(key.split(":", 1)[0])),
     }
     for name, (table, partition) in by_table.items():
         topic = topology.changelog(settings, name)
         for key, value in table.items():
+            if name == topology.TABLE_BANDS and not key.startswith(JOURNAL_MARK):
+                continue  # a band list: not logged, rebuilt from the journal
             yield topic, partition(key), orjson.dumps(key), orjson.dumps(value)
 
 

@@ -154,6 +154,7 @@ class Stages:
             for topic, stage in self.handlers.items()
         }
         self.decided = 0
+        self.offset = 0
         self.event_s: list[float] = []
         """How long events' handling took (a uniform sample of `SAMPLE`): how long each held the
         event loop. Bounded, so that the run's RSS is the stages'."""
@@ -177,7 +178,8 @@ class Stages:
         record: dict[str, Any] = {}
         while queue:
             send = queue.pop(0)
-            message = SimpleNamespace(partition=send.partition)
+            self.offset += 1  # (one count for every partition)
+            message = SimpleNamespace(partition=send.partition, offset=self.offset)
             event = Bundled(send.value, send.key, message)  # a message handled as an event
             started = time.perf_counter()
             handler = self.handlers[send.topic]  # type: ignore[index]

@@ -581,6 +581,8 @@ class BandStep:
 
     lists: dict[str, list[str]]
     hits: list[Hit]
+    indexed: list[str]
+    """The band keys whose lists hold the page after the step (added now, or before: a replay)."""
 
 
 def band_step(lists: Mapping[str, list[str]], query: BandQuery, horizon: str = "") -> BandStep:
@@ -589,21 +591,24 @@ def band_step(lists: Mapping[str, list[str]], query: BandQuery, horizon: str = "
     added to). Idempotent: a query seen before gets the same hits and changes nothing."""
     updates: dict[str, list[str]] = {}
     earlier: dict[str, list[int]] = {}
+    indexed: list[str] = []
     for index, key in query.bands:
         listed = lists.get(key, [])
         if query.ref in listed:
             before = listed[: listed.index(query.ref)]
+            indexed.append(key)
         else:
             kept = [ref for ref in listed if _listed(ref, horizon)]
             before = kept
             if len(kept) < MAX_BAND_MEMBERS:
                 updates[key] = [*kept, query.ref]
+                indexed.append(key)
             elif kept != listed:
                 updates[key] = kept
         for ref in before:
             if _listed(ref, horizon):
                 earlier.setdefault(ref, []).append(index)
-    return BandStep(updates, [Hit(ref, bands) for ref, bands in earlier.items()])
+    return BandStep(updates, [Hit(ref, bands) for ref, bands in earlier.items()], indexed)
 
 
 def home_member(known: Member | None, query: BandQuery) -> Member | None:
@@ -621,6 +626,50 @@ def expired_list(listed: list[str], horizon: str) -> list[str] | None:
     """A band list without its references out of the window (None: nothing to drop)."""
     kept = [ref for ref in listed if _listed(ref, horizon)]
     return None if len(kept) == len(listed) else kept
+
+
+def indexed_together(rounds: Iterable[Mapping[str, list[str]]]) -> dict[str, list[str]]:
+    """Journal entries of band lists (reference -> the band keys it was indexed under) as one,
+    in order: a key a reference already has is not repeated."""
+    merged: dict[str, list[str]] = {}
+    for entry in rounds:
+        for ref, keys in entry.items():
+            known = merged.setdefault(ref, [])
+            known += [key for key in keys if key not in known]
+    return merged
+
+
+def relisted(
+    lists: Mapping[str, list[str]], entry: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    """The band lists a journal entry changes, with its references appended in its order (a
+    reference a list holds already stays where it is: applying an entry twice changes nothing)."""
+    changed: dict[str, list[str]] = {}
+    for ref, keys in entry.items():
+        for key in keys:
+            listed = changed.get(key, lists.get(key) or [])
+            if ref not in listed:
+                changed[key] = [*listed, ref]
+    return changed
+
+
+def unlisted(
+    lists: Mapping[str, list[str]], entry: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    """The band lists a deleted journal entry changes: without its references (an empty list is
+    to be deleted). An entry is deleted once its references are out of the window."""
+    changed: dict[str, list[str]] = {}
+    for ref, keys in entry.items():
+        for key in keys:
+            listed = changed.get(key, lists.get(key) or [])
+            if ref in listed:
+                changed[key] = [other for other in listed if other != ref]
+    return changed
+
+
+def expired_entry(entry: Mapping[str, list[str]], horizon: str) -> bool:
+    """True once every reference of a journal entry is out of the window."""
+    return not any(_listed(ref, horizon) for ref in entry)
 
 
 @dataclass(frozen=True, slots=True)

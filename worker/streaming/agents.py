@@ -46,9 +46,9 @@ from worker.records import Article, Sketched, Source
 from worker.runner import InlineRunner, ProcessRunner
 from worker.settings import Settings
 from worker.streaming import exits
-from worker.streaming.expiry import DELETE, KEEP, Sweeper
+from worker.streaming.expiry import DELETE, KEEP, Sweeper, Unlogged
 from worker.streaming.offsets import SettlingConsumer
-from worker.streaming.tables import Tables
+from worker.streaming.tables import Tables, band_list, log_round, write_unlogged
 from worker.streaming.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -500,6 +500,9 @@ class BandStage:
         self.wait_s = settings.dedup_wait_s
         self.window_s = settings.dedup_window_s
         self.output = output
+        self.listed: dict[int, tuple[EventT, dict[str, list[str]]]] = {}
+        """band partition -> the round's first event there and what the round listed there
+        (reference -> band keys): the journal entry to write at the end of the round."""
 
     def handle(self, event: EventT) -> Outcome:
         """A query is indexed (and, unless a published text, replied to); a lookup answered or
@@ -517,10 +520,14 @@ class BandStage:
         if isinstance(message, dedup.Lookup):
             sends = self._answer(event.message.partition, message, time.time(), release=False)
             return Outcome(sends, fetched_at=message.probe.fetched_at)
-        return Outcome(self._index(event.message.partition, message), fetched_at=message.fetched_at)
+        return Outcome(self._index(event, message), fetched_at=message.fetched_at)
 
     def flush(self) -> None:
-        """Nothing held back: every write is made as the event is handled."""
+        """Log what the round listed: one journal entry per band partition."""
+        for part, (event, indexed) in self.listed.items():
+            with _current(event):
+                log_round(self.tables.bands, part, event.message.offset, indexed)
+        self.listed.clear()
 
     def sweepers(self) -> list[Sweeper]:
         """`band-members` and `band-lists` (waits are released by the timer, not expired)."""
@@ -547,14 +554,17 @@ class BandStage:
         metrics.DEDUP_OLDEST_WAIT_S.set(now - oldest)
         return sends
 
-    def _index(self, part: int, query: dedup.BandQuery) -> list[Send]:
+    def _index(self, event: EventT, query: dedup.BandQuery) -> list[Send]:
         """Add a page to its band lists (and its record at its home); the reply, unless it is a
         published text being indexed; the lookups that waited for its record, resumed."""
-        lists = {key: self.tables.bands.get(key) or [] for _, key in query.bands}
+        part = event.message.partition
+        lists = {key: band_list(self.tables.bands, key) for _, key in query.bands}
         horizon = dedup.horizon(query.fetched_at, _now(), self.window_s)
         step = dedup.band_step(lists, query, horizon)
         for key, listed in step.lists.items():
-            self.tables.bands[key] = listed
+            write_unlogged(self.tables.bands, part, key, listed or None)
+        if step.indexed:  # (again on a replay: the journal may have missed it)
+            self.listed.setdefault(part, (event, {}))[1][query.ref] = step.indexed
         sends = []
         known = self.tables.members.get(query.ref)
         member = dedup.home_member(codec.member(known), query)
@@ -617,12 +627,15 @@ def _expire_member(part: int, key: str, stored: dict[str, Any], horizon: str) ->
     return DELETE if stored.get("fetched_at", "") < horizon else KEEP
 
 
-def _expire_list(part: int, key: str, listed: list[str], horizon: str) -> Any:
-    """A band list without its references out of the window (deleted once none is left)."""
-    kept = dedup.expired_list(listed, horizon)
+def _expire_list(part: int, key: str, stored: Any, horizon: str) -> Any:
+    """A band list without its references out of the window (deleted once none is left; lists
+    are not logged); a journal entry deleted once all its references are out."""
+    if isinstance(stored, dict):
+        return DELETE if dedup.expired_entry(stored, horizon) else KEEP
+    kept = dedup.expired_list(stored, horizon)
     if kept is None:
         return KEEP
-    return kept or DELETE
+    return Unlogged(kept or None)
 
 
 class GatherStage:

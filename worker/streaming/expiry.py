@@ -5,7 +5,9 @@ only be deleted inside an event of their partition: at the end of each round, a 
 looks at the next `PER_MESSAGE` entries per message it handled in a partition, in that
 partition's RocksDB database (a cursor that wraps around, read once per round), and deletes or
 shrinks those out of the window. A deletion is a changelog tombstone, so a
-recovery never brings an expired entry back. The clock is the partition's event time: the
+recovery never brings an expired entry back (band lists, which have no changelog of their own,
+are shrunk and deleted in the store; their journal entries are tombstoned once all theirs are
+out). The clock is the partition's event time: the
 latest fetch time seen in its events (never later than now), minus `INGEST_DEDUP_WINDOW_S`.
 
 With `memory://` tables (the demo) nothing is swept: faust's memory store does not say which
@@ -16,6 +18,7 @@ state it reads (`core.dedup.horizon`); the sweep only gives the space back.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
 
@@ -23,16 +26,25 @@ from faust.stores.rocksdb import Store as RocksDBStore
 
 from worker import codec, metrics
 from worker.core import dedup
-from worker.streaming.tables import Table
+from worker.streaming.tables import Table, write_unlogged
 
 PER_MESSAGE = 16
 """Entries looked at per message: several times what a message adds (one id, a few band keys),
 so a whole partition is gone over a few times per window."""
 
 Check = Callable[[int, Any, Any, str], Any]
-"""(partition, key, stored value, horizon) -> KEEP, DELETE or the value to store instead."""
+"""(partition, key, stored value, horizon) -> KEEP, DELETE, the value to store instead, or that
+value as `Unlogged`."""
 KEEP = object()
 DELETE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Unlogged:
+    """The value to store instead (None: delete) for an entry kept without changelog (a band
+    list, rebuilt from its journal: `tables.BandLists`)."""
+
+    value: Any
 
 
 class Scan(Protocol):
@@ -70,7 +82,10 @@ class Sweeper:
             if stored is None:
                 continue
             verdict = self.check(partition, key, stored, horizon)
-            if verdict is DELETE:
+            if isinstance(verdict, Unlogged):
+                write_unlogged(self.table, partition, key, verdict.value)
+                (self.shrunk if verdict.value else self.deleted).inc()
+            elif verdict is DELETE:
                 del self.table[key]
                 self.deleted.inc()
             elif verdict is not KEEP:

@@ -9,13 +9,15 @@ Values are plain JSON objects (`codec` turns them into `core.dedup` records).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 import faust
+from faust.stores.memory import Store as MemoryStore
 from faust.stores.rocksdb import RocksDBOptions
 from faust.stores.rocksdb import Store as RocksDBStore
-from faust.types import CodecArg, FutureMessage, StoreT, TableT
+from faust.types import CodecArg, EventT, FutureMessage, StoreT, TableT
 from rocksdict import (
     BlockBasedIndexType,
     BlockBasedOptions,
@@ -25,6 +27,8 @@ from rocksdict import (
     WriteBufferManager,
 )
 
+from worker import codec
+from worker.core import dedup
 from worker.settings import Settings
 from worker.topology import (
     TABLE_BANDS,
@@ -126,6 +130,113 @@ class DurableTable(faust.Table):
         return store
 
 
+JOURNAL_MARK = "@"
+"""Journal entries of `band-lists` are keyed '@partition:offset'; band keys are hex."""
+JOURNAL_KEY_START = b'"' + JOURNAL_MARK.encode()
+"""How a journal entry's key starts in the changelog (JSON)."""
+
+
+class BandLists(DurableTable):
+    """`band-lists`: band key -> member references in arrival order, and the journal they are
+    rebuilt from. Only the journal goes to the changelog: one entry per band partition and
+    round ('@partition:offset of the round's first event there' -> {reference: the band keys
+    it is listed under}), where each band key's list was a changelog record of its own (32 per
+    page). The lists are stored beside the journal, in the partition's store, without changelog
+    (`write_unlogged`); when faust restores a partition (a fresh volume, a standby, a worker
+    taking it over), each journal record it applies appends its references to the lists again,
+    in the journal's order, so they come out as the stage left them. A list record written
+    before the journal existed restores as a list, as it always did."""
+
+    def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
+        """Restore the journal records, and the lists they name: an entry's references are
+        appended, a deleted entry's (its tombstone) taken out."""
+        events = list(batch)
+        entries: dict[tuple[int, bytes], dict[str, list[str]]] = {}
+        for event in events:
+            message, key = event.message, event.message.key or b""
+            if not key.startswith(JOURNAL_KEY_START):
+                continue
+            at = (message.partition, key)
+            if message.value is not None:
+                entries[at] = entry = codec.decode(message.value)
+                self._relist(message.partition, entry, dedup.relisted)
+            else:
+                entry = entries.pop(at, None) or _get_unlogged(
+                    self.data, message.partition, codec.decode(key)
+                )
+                if entry:
+                    self._relist(message.partition, entry, dedup.unlisted)
+        super().apply_changelog_batch(events)
+
+    def _relist(
+        self,
+        partition: int,
+        entry: dict[str, list[str]],
+        change: Callable[[Mapping[str, list[str]], Mapping[str, list[str]]], dict[str, list[str]]],
+    ) -> None:
+        keys = {key for keys in entry.values() for key in keys}
+        lists = {key: _get_unlogged(self.data, partition, key) for key in keys}
+        for key, refs in change(lists, entry).items():
+            _put_unlogged(self.data, partition, key, refs or None)
+
+
+def band_list(bands: Table, key: str) -> list[str]:
+    """A band key's references (in the current event's partition)."""
+    refs: list[str] = bands.get(key) or []
+    return refs
+
+
+def write_unlogged(table: Table, partition: int, key: str, value: Any) -> None:
+    """Store a value (None: delete the key) without changelog: in a faust table's store, or in a
+    plain mapping (the tests' and benches' tables)."""
+    store = getattr(table, "data", None)
+    if isinstance(store, RocksDBStore | MemoryStore):
+        _put_unlogged(store, partition, key, value)
+    elif value is not None:
+        table[key] = value
+    else:
+        table.pop(key, None)
+
+
+def log_round(bands: Table, partition: int, offset: int, indexed: dict[str, list[str]]) -> None:
+    """Log what a round listed in a band partition (inside an event of it); a round replayed
+    from the same offset adds to the entry instead of replacing it."""
+    key = f"{JOURNAL_MARK}{partition}:{offset}"
+    known = bands.get(key) or {}
+    merged = dedup.indexed_together([known, indexed])
+    if merged != known:
+        bands[key] = merged
+
+
+def _put_unlogged(store: object, partition: int, key: str, value: Any) -> None:
+    """Write (None: delete) a key of a partition's store (a table's `data`) directly: no
+    changelog record."""
+    if isinstance(store, RocksDBStore):
+        db = store._db_for_partition(partition)
+        raw = store._encode_key(key)
+        if value is None:
+            db.delete(raw)
+        else:
+            db.put(raw, store._encode_value(value))
+    elif not isinstance(store, MemoryStore):
+        raise TypeError(f"not a faust store: {store!r}")
+    elif value is None:
+        store.data.pop(key, None)
+    else:  # one dict for every partition, the partition noted so a revocation drops it
+        store.data[key] = value
+        store._key_partition[key] = partition
+
+
+def _get_unlogged(store: object, partition: int, key: str) -> Any:
+    """Read a key of a partition's store directly (outside any event)."""
+    if isinstance(store, RocksDBStore):
+        raw = store._db_for_partition(partition).get(store._encode_key(key))
+        return None if raw is None else store._decode_value(raw)
+    if not isinstance(store, MemoryStore):
+        raise TypeError(f"not a faust store: {store!r}")
+    return store.data.get(key)
+
+
 @dataclass(frozen=True)
 class Tables:
     """The dedup tables (see `core.dedup` for what each value means)."""
@@ -140,7 +251,8 @@ class Tables:
     rewritten at each answer, so an answer does not rewrite the page (`core.dedup.Pending` is
     the two)."""
     bands: Table
-    """band key -> references of its members ('home:hour:partition:offset'), arrival order."""
+    """band key -> references of its members ('home:hour:partition:offset'), arrival order,
+    rebuilt from its journal (`BandLists`)."""
     members: Table
     """member reference -> Member: an indexed page's record, at its home partition only."""
     waits: Table
@@ -172,11 +284,22 @@ def declare(app: faust.App, settings: Settings) -> Tables:
         )
         return declared
 
+    bands = BandLists(
+        app,
+        name=TABLE_BANDS,
+        default=None,
+        beacon=app.tables.beacon,
+        partitions=settings.partitions,
+        help="band key -> members in arrival order (and their journal)",
+        options=options,
+    )
+    app.tables.add(bands)  # as app.Table does, with this table's class
+
     return Tables(
         urls=table(TABLE_URLS, "article id -> current revision and decisions"),
         pending=table(TABLE_PENDING, "origin -> page waiting for band answers"),
         replies=table(TABLE_REPLIES, "origin -> band partitions asked and their answers"),
-        bands=table(TABLE_BANDS, "band key -> members in arrival order"),
+        bands=bands,
         members=table(TABLE_MEMBERS, "partition:origin -> indexed page"),
         waits=table(TABLE_WAITS, "partition:origin -> queries waiting for it"),
     )

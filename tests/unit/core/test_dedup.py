@@ -470,3 +470,26 @@ def test_an_id_keeps_its_latest_decisions_only() -> None:
     decisions = engine.urls[article_id(A)].decisions
     assert len(decisions) == dedup.MAX_DECISIONS
     assert "pages.raw:0:0" not in decisions and f"pages.raw:0:{dedup.MAX_DECISIONS + 9}" in decisions
+
+
+def test_a_band_step_names_the_keys_whose_lists_hold_the_page_after_it() -> None:
+    q = query(page(A, story(1), 0))
+    keys = [key for _, key in q.bands]
+    first = dedup.band_step({}, q)
+    assert first.indexed == keys
+    assert dedup.band_step(first.lists, q).indexed == keys  # a replay: listed before
+    full = {keys[0]: [f"0:1:0:{i}" for i in range(dedup.MAX_BAND_MEMBERS)]}
+    assert dedup.band_step(full, q).indexed == keys[1:]
+
+
+def test_journal_entries_merge_append_and_take_out_in_order_and_idempotently() -> None:
+    merged = dedup.indexed_together([{"r1": ["k1", "k2"]}, {"r1": ["k2", "k3"], "r2": ["k1"]}])
+    assert merged == {"r1": ["k1", "k2", "k3"], "r2": ["k1"]}
+    lists = {"k1": ["r0"]}
+    appended = dedup.relisted(lists, merged)
+    assert appended == {"k1": ["r0", "r1", "r2"], "k2": ["r1"], "k3": ["r1"]}
+    assert dedup.relisted(appended, merged) == {}
+    assert dedup.unlisted(appended, {"r1": ["k1", "k2"]}) == {"k1": ["r0", "r2"], "k2": []}
+    old, new = "0:100:0:1", "0:999999:0:2"
+    assert dedup.expired_entry({old: ["k1"]}, "2000-01-01T00:00:00+00:00")
+    assert not dedup.expired_entry({old: ["k1"], new: ["k1"]}, "2000-01-01T00:00:00+00:00")

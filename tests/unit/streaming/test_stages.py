@@ -50,6 +50,7 @@ class Pipeline:
         }
         self.queue: list[Send] = []
         self.outputs: list[dict[str, Any]] = []
+        self.offset = 0
 
     def send(self, sends: list[Send]) -> None:
         for s in sends:
@@ -95,9 +96,10 @@ class Pipeline:
         stage.flush()
         return outcome
 
-    @staticmethod
-    def event(send: Send) -> Any:
-        return Event(send.value, send.key, SimpleNamespace(partition=send.partition))
+    def event(self, send: Send) -> Any:
+        """The message as an event at the next offset (one count for every partition)."""
+        self.offset += 1
+        return Event(send.value, send.key, SimpleNamespace(partition=send.partition, offset=self.offset))
 
     def drain(self, *topics: str) -> None:
         """Deliver every message of these topics, in queue order, including what they send."""
