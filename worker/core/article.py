@@ -1,8 +1,9 @@
 """One parsed page to one article: text, metadata, language, page type and quality figures.
 
 The steps, in order: read the page's signals; extract the main text; decide the metadata;
-remove the chrome trafilatura left (boilerplate, captions, the repeated headline); classify
-the page and refuse non-articles; identify the language; date the page.
+remove the chrome trafilatura left (boilerplate, captions, the repeated headline); take the
+page's declared article body instead when the markup gave far less of it; classify the page
+and refuse non-articles; identify the language; date the page.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ def clean_html(
     extract.strip(tree)
     paragraphs = _paragraphs(tree, url)
     meta = _metadata(signals, url)
-    kept = boilerplate.clean(paragraphs, _context(signals, meta))
+    context = _context(signals, meta)
+    kept = boilerplate.clean(paragraphs, context)
+    declared = metadata.declared_body(signals)
+    if metadata.far_fuller(declared, kept):
+        kept = boilerplate.clean(declared, context)
     verdict = pagetype.classify(signals, url, status, kept, rules)
     _refuse_non_articles(verdict, kept, signals, rules)
     text = "\n\n".join(kept)

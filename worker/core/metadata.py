@@ -6,6 +6,7 @@ Structured data first (JSON-LD, then Open Graph and other `<meta>`), visible mar
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
-from worker.core.normalize import fold, letters_key, one_line, word_key
+from worker.core.normalize import fold, letters_key, normalize_text, one_line, word_key
 from worker.core.signals import Signals, types_of
 from worker.errors import PageError
 
@@ -52,6 +53,31 @@ def jsonld_texts(value: Any) -> list[str]:
 def article_field(signals: Signals, key: str) -> Any:
     """The first value of a key among the page's JSON-LD articles."""
     return next((a[key] for a in signals.articles() if a.get(key)), None)
+
+
+DECLARED_BODY_SHARE = 4
+"""The declared article body replaces an extracted text with under 1/DECLARED_BODY_SHARE of its
+words."""
+DECLARED_BODY_WORDS = 150
+"""A declared body shorter than this may be a teaser: never used."""
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def declared_body(signals: Signals) -> list[str]:
+    """The article text the page declares (JSON-LD articleBody) as paragraphs (its line
+    breaks; tags in it dropped), if it is long enough to be more than a teaser."""
+    body = article_field(signals, "articleBody")
+    if not isinstance(body, str) or len(body.split()) < DECLARED_BODY_WORDS:
+        return []
+    text = normalize_text(html.unescape(_MARKUP.sub("\n", body)))
+    return text.split("\n\n") if text else []
+
+
+def far_fuller(declared: list[str], paragraphs: list[str]) -> bool:
+    """True when the extracted paragraphs hold under 1/DECLARED_BODY_SHARE of the declared
+    body's words (a body rendered by script, kept in the markup only as data)."""
+    words = sum(len(p.split()) for p in paragraphs)
+    return words * DECLARED_BODY_SHARE < sum(len(p.split()) for p in declared)
 
 
 def site_name(signals: Signals, url: str) -> str | None:

@@ -24,7 +24,9 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_custom")
 
-_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+"""Refused anywhere in a URL (tabs and line breaks included); a space is refused only in the
+host: in the path and query it is percent-encoded, as browsers do (WHATWG URL)."""
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _MARKS = "".join(chr(code) for code in range(0x10000) if unicodedata.category(chr(code))[0] == "M")
 _NON_WORD = re.compile(f"[^\\w{_MARKS}]+")
@@ -42,13 +44,13 @@ def canonicalize_url(url: str) -> str:
     """Return the canonical form of an absolute http(s) URL; raise PageError if it is not one.
 
     Lower-cases scheme and host, drops userinfo, default ports, fragments and tracking
-    parameters, sorts the query, resolves dot segments, normalizes percent-escapes and
-    removes a trailing slash (except the root).
+    parameters, sorts the query, resolves dot segments, normalizes percent-escapes (a space
+    in the path or query becomes %20) and removes a trailing slash (except the root).
     """
     if len(url) > MAX_URL_CHARS:
         raise PageError(Reason.INVALID_URL, f"url is {len(url)} characters (max {MAX_URL_CHARS})")
     if _UNSAFE_URL_CHARS.search(url.strip()):
-        raise PageError(Reason.INVALID_URL, "url contains whitespace or control characters")
+        raise PageError(Reason.INVALID_URL, "url contains tabs, line breaks or control characters")
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -60,6 +62,8 @@ def canonicalize_url(url: str) -> str:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise PageError(Reason.INVALID_URL, "url has no host")
+    if " " in parts.netloc:
+        raise PageError(Reason.INVALID_URL, "url has a space in its host")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"

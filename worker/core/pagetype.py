@@ -121,15 +121,19 @@ def _homepage(page: _Page, rules: PageRules) -> Verdict | None:
 
 
 def _listing(page: _Page, rules: PageRules) -> Verdict | None:
-    """A declared collection without article markup, or a text of link titles with no article
-    body; under a listing URL segment and without article markup, half the share of link
-    titles is enough (at least MIN_TEASER_LINKS of them). A URL segment alone is no listing."""
+    """A declared collection without article markup, or a text of link titles; under a
+    listing URL segment and without article markup, half the share of link titles is enough
+    (at least MIN_TEASER_LINKS of them). A text with an article body (a run of own text of
+    `article_body_words`) is no listing, whatever the page declares; a URL segment alone is
+    no listing."""
     article = has_article_markup(page.signals)
     declared = sorted(declared_types(page.signals) & LISTING_TYPES)
+    shape = _TextShape.of(page.paragraphs, page.signals.link_texts)
+    if shape.own_run >= rules.article_body_words:
+        return None
     if declared and not article:
         return Verdict("listing", f"JSON-LD type {declared[0]} and no article markup")
-    shape = _TextShape.of(page.paragraphs, page.signals.link_texts)
-    if len(page.paragraphs) < MIN_LISTING_PARAGRAPHS or shape.own_run >= rules.article_body_words:
+    if len(page.paragraphs) < MIN_LISTING_PARAGRAPHS:
         return None
     evidence = shape.describe(len(page.paragraphs))
     if shape.share >= rules.listing_link_share:

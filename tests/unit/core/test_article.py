@@ -107,3 +107,22 @@ def test_a_split_body_is_restored_and_quality_stays_in_range() -> None:
     cleaned, _ = clean_html(html, "https://news.example/2025/04/26/barrier", None, FETCHED, RULES)
     assert "second block continues" in cleaned.text
     assert 0.0 <= cleaned.quality["boilerplate_removed"] <= 1.0
+
+
+def test_a_body_declared_as_data_replaces_a_markup_text_that_holds_far_less_of_it() -> None:
+    """A page rendered by script keeps its text in JSON-LD articleBody: used when the markup
+    gives under a quarter of its words; a short declared body (a teaser) never."""
+    body = " ".join(f"Sentence {i} of the council's budget story tells what the vote means." for i in range(30))
+    ld = '{"@type": "NewsArticle", "headline": "Budget vote", "articleBody": "%s"}'
+    shell = (
+        "<html><head><script type='application/ld+json'>{}</script></head><body><h1>Budget vote</h1>"
+        "<figure><img src='/a.jpg'><figcaption>The council chamber. Photo: AP</figcaption></figure>{}</body></html>"
+    )
+    cleaned = clean_html(shell.format(ld % body, ""), "https://news.example/budget-vote", None, FETCHED, RULES)[0]
+    assert cleaned.text == body
+    markup = "".join(f"<p>{body[:400]} paragraph {i}.</p>" for i in range(3))  # about half of it
+    kept = clean_html(shell.format(ld % body, markup), "https://news.example/budget-vote", None, FETCHED, RULES)[0]
+    assert kept.text.startswith(body[:100]) and kept.text.count("\n\n") == 2
+    with pytest.raises(PageError) as info:
+        clean_html(shell.format(ld % body[:300], ""), "https://news.example/budget-vote", None, FETCHED, RULES)
+    assert info.value.reason is Reason.EMPTY_EXTRACTION

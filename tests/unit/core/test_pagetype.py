@@ -76,10 +76,12 @@ def test_a_listing_url_segment_with_article_markup_is_an_article() -> None:
     assert kind(page(ARTICLE_HEAD), "https://news.example/category/world/story-1", TEXT) == "article"
 
 
-def test_a_declared_collection_page_is_a_listing_unless_it_declares_an_article() -> None:
+def test_a_declared_collection_page_is_a_listing_unless_it_declares_an_article_or_has_a_body() -> None:
     head = f'<script type="application/ld+json">{json.dumps({"@type": "CollectionPage"})}</script>'
-    assert kind(page(head), "https://news.example/world", TEXT) == "listing"
-    assert kind(page(head + ARTICLE_HEAD), "https://news.example/world", TEXT) == "article"
+    intro = TEXT[:3]  # 117 words of own text in a row: an introduction, not an article body
+    assert kind(page(head), "https://news.example/world", intro) == "listing"
+    assert kind(page(head + ARTICLE_HEAD), "https://news.example/world", intro) == "article"
+    assert kind(page(head), "https://shop.example/category/yoghurt", TEXT) == "article"  # 156 words
 
 
 def test_text_made_of_link_titles_is_a_listing() -> None:
