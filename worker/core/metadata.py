@@ -60,16 +60,17 @@ DECLARED_BODY_SHARE = 4
 words."""
 DECLARED_BODY_WORDS = 150
 """A declared body shorter than this may be a teaser: never used."""
+_BLOCK_BREAK = re.compile(r"<(?:/(?:p|div|li|h[1-6]|blockquote|tr)|br\s*/?)\s*>", re.IGNORECASE)
 _MARKUP = re.compile(r"<[^>]*>")
 
 
 def declared_body(signals: Signals) -> list[str]:
     """The article text the page declares (JSON-LD articleBody) as paragraphs (its line
-    breaks; tags in it dropped), if it is long enough to be more than a teaser."""
+    breaks and block tags; other tags dropped), if it is long enough to be more than a teaser."""
     body = article_field(signals, "articleBody")
     if not isinstance(body, str) or len(body.split()) < DECLARED_BODY_WORDS:
         return []
-    text = normalize_text(html.unescape(_MARKUP.sub("\n", body)))
+    text = normalize_text(html.unescape(_MARKUP.sub("", _BLOCK_BREAK.sub("\n", body))))
     return text.split("\n\n") if text else []
 
 

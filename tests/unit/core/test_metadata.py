@@ -417,11 +417,11 @@ def test_a_final_period_stays_after_an_initial_or_jr() -> None:
 
 def test_a_declared_body_is_read_as_paragraphs_without_markup_and_only_when_long() -> None:
     long_ = " ".join(["word"] * 160)
-    ld = {"@type": "NewsArticle", "articleBody": f"<p>{long_}</p>\n<p>Second &amp; last.</p>"}
+    ld = {"@type": "NewsArticle", "articleBody": f"<p>{long_}</p><p>Second <em>and</em> &amp; last.<br>End</p>"}
     signals = read_signals(lxml_html.document_fromstring(
         f"<html><head><script type='application/ld+json'>{json.dumps(ld)}</script></head><body></body></html>"
     ))  # fmt: skip
-    assert metadata.declared_body(signals) == [long_, "Second & last."]
+    assert metadata.declared_body(signals) == [long_, "Second and & last.", "End"]
     assert metadata.far_fuller([long_], ["a few words"]) and not metadata.far_fuller([long_], [long_[:400]])
     short = {"@type": "NewsArticle", "articleBody": "A teaser of the story."}
     teaser = read_signals(lxml_html.document_fromstring(
