@@ -48,9 +48,10 @@ from aiokafka import AIOKafkaProducer
 
 from bench.state import TABLES, Stages, pages
 from worker import kafka_tools, topology
+from worker.core.dedup import home_of
 from worker.settings import Settings
 from worker.streaming.agents import PARTITIONER
-from worker.streaming.tables import JOURNAL_MARK, Tables
+from worker.streaming.tables import JOURNAL_MARK, Tables, journal_partition
 
 REPO = Path(__file__).resolve().parents[1]
 KAFKA = REPO / "deploy" / "local" / "kafka"
@@ -95,8 +96,8 @@ def records(tables: Tables, settings: Settings) -> Iterator[Record]:
     every = list(range(settings.partitions))
     by_table = {
         topology.TABLE_URLS: (tables.urls, lambda key: PARTITIONER(key.encode(), every, every)),
-        topology.TABLE_BANDS: (tables.bands, lambda key: int(key[1:].split(":", 1)[0])),
-        topology.TABLE_MEMBERS: (tables.members, lambda key: int(key.split(":", 1)[0])),
+        topology.TABLE_BANDS: (tables.bands, journal_partition),
+        topology.TABLE_MEMBERS: (tables.members, home_of),
     }
     for name, (table, partition) in by_table.items():
         topic = topology.changelog(settings, name)

@@ -48,7 +48,7 @@ from worker.settings import Settings
 from worker.streaming import exits
 from worker.streaming.expiry import DELETE, KEEP, Sweeper, Unlogged
 from worker.streaming.offsets import SettlingConsumer
-from worker.streaming.tables import Tables, band_list, log_round, write_unlogged
+from worker.streaming.tables import Tables, log_round, write_unlogged
 from worker.streaming.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -558,7 +558,7 @@ class BandStage:
         """Add a page to its band lists (and its record at its home); the reply, unless it is a
         published text being indexed; the lookups that waited for its record, resumed."""
         part = event.message.partition
-        lists = {key: band_list(self.tables.bands, key) for _, key in query.bands}
+        lists = {key: self.tables.bands.get(key) or [] for _, key in query.bands}
         horizon = dedup.horizon(query.fetched_at, _now(), self.window_s)
         step = dedup.band_step(lists, query, horizon)
         for key, listed in step.lists.items():

@@ -136,6 +136,16 @@ JOURNAL_KEY_START = b'"' + JOURNAL_MARK.encode()
 """How a journal entry's key starts in the changelog (JSON)."""
 
 
+def journal_key(partition: int, offset: int) -> str:
+    """The key of a band partition's journal entry for the round starting at `offset`."""
+    return f"{JOURNAL_MARK}{partition}:{offset}"
+
+
+def journal_partition(key: str) -> int:
+    """The band partition a journal entry's key names."""
+    return int(key[len(JOURNAL_MARK) :].split(":", 1)[0])
+
+
 class BandLists(DurableTable):
     """`band-lists`: band key -> member references in arrival order, and the journal they are
     rebuilt from. Only the journal goes to the changelog: one entry per band partition and
@@ -180,12 +190,6 @@ class BandLists(DurableTable):
             _put_unlogged(self.data, partition, key, refs or None)
 
 
-def band_list(bands: Table, key: str) -> list[str]:
-    """A band key's references (in the current event's partition)."""
-    refs: list[str] = bands.get(key) or []
-    return refs
-
-
 def write_unlogged(table: Table, partition: int, key: str, value: Any) -> None:
     """Store a value (None: delete the key) without changelog: in a faust table's store, or in a
     plain mapping (the tests' and benches' tables)."""
@@ -201,7 +205,7 @@ def write_unlogged(table: Table, partition: int, key: str, value: Any) -> None:
 def log_round(bands: Table, partition: int, offset: int, indexed: dict[str, list[str]]) -> None:
     """Log what a round listed in a band partition (inside an event of it); a round replayed
     from the same offset adds to the entry instead of replacing it."""
-    key = f"{JOURNAL_MARK}{partition}:{offset}"
+    key = journal_key(partition, offset)
     known = bands.get(key) or {}
     merged = dedup.indexed_together([known, indexed])
     if merged != known:

@@ -20,7 +20,7 @@ from worker.core import dedup
 from worker.settings import Settings
 from worker.streaming.agents import BandStage
 from worker.streaming.expiry import DELETE, KEEP, Sweeper, Unlogged
-from worker.streaming.tables import JOURNAL_MARK, Tables, _get_unlogged, declare
+from worker.streaming.tables import JOURNAL_MARK, Tables, _get_unlogged, declare, journal_partition
 from worker.streaming.topics import Topics
 
 PARTITIONS = 3
@@ -89,7 +89,7 @@ def changelog(log: list[tuple[str, Any]], topic: str) -> list[SimpleNamespace]:
     """Journal writes as the changelog events a restore applies."""
     events = []
     for offset, (key, value) in enumerate(log):
-        part = int(key[1:].split(":")[0])
+        part = journal_partition(key)
         raw = None if value is None else orjson.dumps(value)
         message = SimpleNamespace(partition=part, key=orjson.dumps(key), value=raw, tp=TP(topic, part), offset=offset)
         events.append(SimpleNamespace(key=key, value=value, message=message))  # (only applied)
