@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.streaming.test_output import Consumer, Topic
+from tests.unit.streaming.test_output import Consumer, Topic, message
 from worker import metrics
 from worker.health import ProgressClock
 from worker.runner import InlineRunner, ProcessRunner
@@ -102,7 +102,7 @@ async def test_a_dedup_stage_record_is_timed_once_acknowledged_and_its_band_mess
     outcome = Outcome([record], [Send(bands, None, b"index", 1)])  # type: ignore[arg-type]
     output = Output(TOPICS, Settings(send_timeout_s=5), lambda: Consumer(), ProgressClock())  # type: ignore[arg-type, return-value]
     counted = latency_count("article", "fetch")
-    deciding = asyncio.ensure_future(output.decide([(outcome, SimpleNamespace(message="m"))]))  # type: ignore[list-item]
+    deciding = asyncio.ensure_future(output.decide([(outcome, SimpleNamespace(message=message("m")))]))  # type: ignore[list-item]
     await asyncio.sleep(0.01)
     assert latency_count("article", "fetch") == counted  # sent, not acknowledged yet
     articles.release()
@@ -115,7 +115,7 @@ async def test_an_intake_rejection_is_timed_from_its_raw_message_once_acknowledg
     rejected = Topic("rejected", log)
     topics = SimpleNamespace(by_band=None, verdicts=None, rejected=rejected)
     output = Output(topics, Settings(send_timeout_s=5), lambda: Consumer(), ProgressClock())  # type: ignore[arg-type, return-value]
-    raw = SimpleNamespace(topic="pages.raw", partition=0, offset=4, timestamp=time.time() - 3)
+    raw = SimpleNamespace(name="raw", topic="pages.raw", partition=0, offset=4, timestamp=time.time() - 3)
     event = SimpleNamespace(message=raw, key=None, value=b"not json")
     counted = latency_count("rejected", "produce", "5.0")
     intake = Intake(topics, Settings(), InlineRunner(), output, ProgressClock())  # type: ignore[arg-type]
@@ -130,7 +130,7 @@ async def test_intake_counts_the_pages_it_takes_in_by_topic() -> None:
     async def publish(sends: Any, event: Any) -> None:
         published.append(await sends)
 
-    output = SimpleNamespace(publish=publish, rejection=lambda *a: "rejection")
+    output = SimpleNamespace(publish=publish, rejection=lambda *a: "rejection", release=lambda message: None)
     intake = Intake(TOPICS, Settings(), InlineRunner(), output, ProgressClock())  # type: ignore[arg-type]
     before = sample("ingest_pages_consumed_total", topic="crawl.raw")
     raw = SimpleNamespace(topic="crawl.raw", partition=0, offset=0, timestamp=None)

@@ -319,9 +319,12 @@ class Intake:
         """Clean one page, then, once the earlier page `before` is out, publish it."""
         metrics.CONSUMED.labels(event.message.topic).inc()
         cleaned = asyncio.ensure_future(self.handle(event))
-        if before is not None:
-            await asyncio.wait([before])
-        await self.output.publish(cleaned, event)
+        try:
+            if before is not None:
+                await asyncio.wait([before])
+            await self.output.publish(cleaned, event)
+        finally:
+            self.output.release(event.message)
 
     async def handle(self, event: EventT) -> list[Send]:
         """Clean one page in a child process (the boundary: a bug rejects only this page)."""
@@ -805,17 +808,40 @@ class Output:
         self.bundled = {topics.by_band, topics.verdicts}
         """The topics whose messages go in bundles (`bundle`)."""
         self.partitions = list(range(settings.partitions))
+        self.handling: dict[Coordinates, list[Any]] = {}
+        """The messages being handled, with the copies of each delivered again meanwhile."""
 
     def unsettled(self, events: Sequence[EventT]) -> list[EventT]:
-        """The events still to handle: a refetch redelivers messages already settled."""
+        """The events still to handle, now taken (`settle` or `release` each). Not a message
+        settled already (a refetch redelivers those), nor a copy of one being handled: faust
+        delivers a message again when it seeks its partition (after a recovery, a rebalance),
+        and a copy handled beside it would publish its records twice."""
         consumer = self.consumer()
         todo = []
         for event in events:
-            if consumer.is_settled(event.message):
-                consumer.settle(event.message)  # this copy too, so it does not count as dropped
+            message = event.message
+            at = _coordinates(message)
+            if consumer.is_settled(message):
+                consumer.settle(message)  # this copy too, so it does not count as dropped
+            elif at in self.handling:
+                log.info("offset %s of %s-%s delivered again while handled", at[2], *at[:2])
+                self.handling[at].append(message)  # settled with the message it copies
             else:
+                self.handling[at] = []
                 todo.append(event)
         return todo
+
+    def settle(self, message: Any) -> None:
+        """Every output of a message taken is acknowledged: settle it, and its copies."""
+        consumer = self.consumer()
+        consumer.settle(message)
+        for copy in self.handling.pop(_coordinates(message), ()):
+            consumer.settle(copy)
+
+    def release(self, message: Any) -> None:
+        """A message taken is no longer handled (settled, or its handling stopped: then it
+        and its copies stay unsettled, and are fetched again)."""
+        self.handling.pop(_coordinates(message), None)
 
     def rejection(
         self, failure: Failure, origin: Source, key: bytes | None, value: bytes | None
@@ -866,9 +892,8 @@ class Output:
         await self._deliver(records)
         _acknowledged(records)
         await self._deliver([send for outcome, _ in decided for send in outcome.after])
-        consumer = self.consumer()
         for _, event in decided:
-            consumer.settle(event.message)
+            self.settle(event.message)
         if decided:
             self.clock.mark()
 
@@ -917,7 +942,7 @@ class Output:
                 _acknowledged([fallback])
             else:
                 _acknowledged([send])
-        self.consumer().settle(event.message)
+        self.settle(event.message)
         self.clock.mark()
 
     async def _send(self, send: Send, deadline: float) -> asyncio.Future[Any]:
@@ -932,6 +957,14 @@ class Output:
             failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             failed.set_exception(exc)
             return failed
+
+
+Coordinates = tuple[str, int, int]
+"""A Kafka message's topic, partition and offset."""
+
+
+def _coordinates(message: Any) -> Coordinates:
+    return message.topic, message.partition, message.offset
 
 
 def _joined(group: list[Send], partition: int) -> Send:

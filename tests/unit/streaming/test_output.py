@@ -42,11 +42,23 @@ class Topic:
 
 
 class Consumer:
+    """Records the names of the messages settled; an offset settled once is settled."""
+
     def __init__(self) -> None:
-        self.settled: list[Any] = []
+        self.settled: list[str] = []
+        self.offsets: set[int] = set()
 
     def settle(self, message: Any) -> None:
-        self.settled.append(message)
+        self.settled.append(message.name)
+        self.offsets.add(message.offset)
+
+    def is_settled(self, message: Any) -> bool:
+        return message.offset in self.offsets
+
+
+def message(name: str, offset: int | None = None) -> Any:
+    """A Kafka message of partition 0 (at an offset of its own unless told)."""
+    return SimpleNamespace(name=name, topic="raw", partition=0, offset=hash(name) if offset is None else offset)
 
 
 TOPICS = SimpleNamespace(by_band=None, verdicts=None)
@@ -59,7 +71,7 @@ def output(consumer: Consumer, topics: Any = TOPICS) -> Output:
 
 async def test_the_band_messages_follow_the_acknowledged_record() -> None:
     log: list[str] = []
-    consumer, event = Consumer(), SimpleNamespace(message="m")
+    consumer, event = Consumer(), SimpleNamespace(message=message("m"))
     articles, bands = Topic("articles", log), Topic("by_band", log)
     outcome = Outcome([Send(articles, b"k", b"record")], [Send(bands, None, b"index", 1)])  # type: ignore[arg-type]
     await output(consumer).decide([(outcome, event)])  # type: ignore[arg-type]
@@ -68,7 +80,7 @@ async def test_the_band_messages_follow_the_acknowledged_record() -> None:
 
 async def test_a_refused_record_sends_nothing_that_depends_on_it_and_settles_nothing() -> None:
     log: list[str] = []
-    consumer, event = Consumer(), SimpleNamespace(message="m")
+    consumer, event = Consumer(), SimpleNamespace(message=message("m"))
     articles, bands = Topic("articles", log, refuse=True), Topic("by_band", log)
     outcome = Outcome([Send(articles, b"k", b"record")], [Send(bands, None, b"index", 1)])  # type: ignore[arg-type]
     with pytest.raises(KafkaError):
@@ -78,7 +90,7 @@ async def test_a_refused_record_sends_nothing_that_depends_on_it_and_settles_not
 
 async def test_no_record_goes_out_before_the_table_writes_that_decided_it_are_in_the_changelog() -> None:
     log: list[str] = []
-    consumer, event = Consumer(), SimpleNamespace(message="m")
+    consumer, event = Consumer(), SimpleNamespace(message=message("m"))
     changelog: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     written = [[changelog], []]
     out = Output(TOPICS, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: written.pop(0))  # type: ignore[arg-type]
@@ -93,7 +105,7 @@ async def test_no_record_goes_out_before_the_table_writes_that_decided_it_are_in
 
 async def test_a_changelog_write_the_broker_refuses_sends_no_record() -> None:
     log: list[str] = []
-    consumer, event = Consumer(), SimpleNamespace(message="m")
+    consumer, event = Consumer(), SimpleNamespace(message=message("m"))
     changelog: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     changelog.set_exception(KafkaError("refused"))
     out = Output(TOPICS, Settings(send_timeout_s=5), lambda: consumer, ProgressClock(), lambda: [changelog])  # type: ignore[arg-type]
@@ -106,7 +118,7 @@ async def test_every_record_of_a_batch_goes_out_before_the_messages_that_depend_
     log: list[str] = []
     consumer = Consumer()
     articles, bands = Topic("articles", log, held=True), Topic("by_band", log)
-    first, second, third = (SimpleNamespace(message=m) for m in "abc")
+    first, second, third = (SimpleNamespace(message=message(m)) for m in "abc")
     batch = [
         (Outcome([Send(articles, b"k", b"a")]), first),  # type: ignore[arg-type]
         (Outcome([Send(articles, b"k", b"b")], [Send(bands, None, b"index-b", 1)]), second),  # type: ignore[arg-type]
@@ -120,6 +132,39 @@ async def test_every_record_of_a_batch_goes_out_before_the_messages_that_depend_
     await deciding
     assert log == ["articles:a", "articles:b", "articles:c", "by_band:index-b"]
     assert consumer.settled == ["a", "b", "c"]
+
+
+async def test_a_copy_of_a_message_being_handled_is_not_handled_again_and_settles_with_it() -> None:
+    """faust delivers a message again when it seeks the partition (after a recovery): handled
+    beside the first, the copy would publish its records twice."""
+    consumer, log = Consumer(), []
+    out = output(consumer)
+    first, copy, other = (SimpleNamespace(message=message(n, o)) for n, o in [("first", 7), ("copy", 7), ("other", 8)])
+    assert out.unsettled([first]) == [first]
+    assert out.unsettled([copy, other]) == [other]  # the copy waits for the first
+    await out.publish(asyncio.sleep(0, [Send(Topic("articles", log), b"k", b"record")]), first)  # type: ignore[arg-type]
+    assert log == ["articles:record"] and consumer.settled == ["first", "copy"]
+    assert out.unsettled([SimpleNamespace(message=message("later copy", 7))]) == []  # settled
+    assert consumer.settled == ["first", "copy", "later copy"]
+
+
+async def test_copies_in_one_round_are_decided_once() -> None:
+    consumer, log = Consumer(), []
+    out = output(consumer)
+    first, copy = SimpleNamespace(message=message("first", 3)), SimpleNamespace(message=message("copy", 3))
+    taken = out.unsettled([first, copy])
+    assert taken == [first]
+    await out.decide([(Outcome([Send(Topic("articles", log), b"k", b"record")]), first)])  # type: ignore[arg-type]
+    assert log == ["articles:record"] and consumer.settled == ["first", "copy"]
+
+
+def test_a_message_whose_handling_stopped_is_taken_again_when_delivered_again() -> None:
+    consumer = Consumer()
+    out = output(consumer)
+    first, copy = SimpleNamespace(message=message("first", 5)), SimpleNamespace(message=message("copy", 5))
+    assert out.unsettled([first]) == [first]
+    out.release(first.message)  # e.g. cancelled: nothing settled
+    assert out.unsettled([copy]) == [copy] and consumer.settled == []
 
 
 def test_band_messages_and_verdicts_for_one_partition_travel_as_one_record_in_order() -> None:
