@@ -100,6 +100,39 @@ LABELS = [
 ]  # fmt: skip
 """A paragraph that starts with one of these and a colon (or arrow) is a pointer, not text."""
 
+RELATED_HEADINGS = [
+    r"related(?: (?:articles?|stories|posts?|content|news|coverage|topics|reading|links|videos?))?",
+    r"read (?:also|next)", r"also read", r"more (?:stories|articles|news|topics|like this)",
+    r"more on this(?: topic)?", r"more (?:from|in) [\w .'-]{1,30}",
+    r"you (?:may|might) also (?:like|enjoy|be interested(?: in)?)",
+    r"recommended(?: for you| reading| articles| stories)?", r"further reading",
+    r"trending(?: now)?", r"most (?:read|popular|viewed)", r"popular (?:posts|articles|stories)",
+    r"latest (?:news|stories|articles|posts)", r"what to read next", r"up next",
+    r"next article", r"previous article",
+    r"weitere (?:artikel|themen|beiträge|nachrichten|meldungen|news)(?: zum thema)?",
+    r"weitere aktuelle (?:themen|artikel|beiträge|nachrichten)(?: [\w .'-]{1,30})?",
+    r"mehr (?:zum thema|themen|dazu|artikel|news|nachrichten)", r"mehr (?:aus|zu) [\w .'-]{1,30}",
+    r"lesen sie (?:auch|mehr|weiter)(?: die folgenden beiträge)?", r"auch lesen",
+    r"zum weiterlesen", r"das (?:thema )?könnte (?:dich|sie|euch) (?:auch )?interessieren",
+    r"könnte (?:dich|sie|euch) auch interessieren", r"auch interessant", r"schon gelesen",
+    r"(?:ähnliche|verwandte|beliebte) (?:artikel|beiträge|themen)", r"meistgelesene?(?: artikel)?",
+    r"passend (?:dazu|zum thema)", r"vorschau auf den nächsten artikel", r"nächster artikel",
+    r"vorheriger artikel", r"auch auf [\w.-]+\.[a-z]{2,6}", r"beiträge aus dem forum",
+    r"(?:notas|noticias) relacionadas", r"artículos relacionados", r"(?:le|te) puede interesar",
+    r"(?:lee|lea|vea|ver) también", r"más (?:noticias|leídas|leído|artículos)",
+    r"(?:à )?lire aussi", r"articles? (?:similaires|liés|connexes)", r"sur le même sujet",
+    r"voir aussi", r"à découvrir aussi", r"leggi anche", r"articoli correlati",
+    r"potrebbe interessarti", r"leia também", r"veja também",
+    r"(?:notícias|artigos) relacionad[ao]s",
+    r"czytaj (?:także|też|również)", r"zobacz (?:też|także|również)", r"najczęściej czytane",
+    r"(?:podobne|powiązane) (?:artykuły|wpisy)", r"читайте также", r"смотрите также",
+    r"похожие (?:статьи|новости)", r"baca juga", r"berita terkait", r"artikel terkait",
+    r"lihat juga", r"simak juga", r"berita (?:lainnya|populer)", r"lees ook",
+    r"gerelateerde artikelen", r"ilgili haberler", r"関連記事", r"관련기사", r"相关阅读",
+]  # fmt: skip
+"""Headings of the links to other articles that follow a text ('Related articles', 'Lesen Sie
+auch:'), compared with a whole paragraph (punctuation after them allowed)."""
+
 CREDIT_WORDS = [
     r"photo(?:graph)?s?", r"image", r"images", r"picture", r"pic", r"foto", r"fotos", r"bild",
     r"imagem", r"immagine", r"imagen", r"фото", r"gambar", r"ilustrasi", r"illustration",
