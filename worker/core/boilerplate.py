@@ -52,7 +52,19 @@ _RELATED_HEADING = re.compile(
 )
 _PROMPT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.PROMPTS) + r")", _FLAGS)
 _PROMPT_TOPIC = re.compile(
-    r"newsletter|inbox|twitter|facebook|instagram|tiktok|youtube|linkedin|@", _FLAGS
+    r"newsletter|inbox|twitter|facebook|instagram|tiktok|youtube|linkedin|telegram|whatsapp|@|"
+    r"\bios\b|\bandroid\b|app store|google play|\be-?paper\b|\bedition\b|\bausgabe\b|\babo\b|"
+    r"\bpremium\b|member|mitglied|"
+    r"miembro|membre|\bsocio|kommentar|comment|comentario|eingeloggt|logged in|\bcanal\b|"
+    r"\bkanal\b|\bchannel\b",
+    _FLAGS,
+)
+MAX_PROMPT_WORDS = 8
+"""A call to action this short is chrome whatever it names ('Jetzt unterstützen!')."""
+_COMMENT_COUNT = re.compile(
+    r"^\W{0,2}(?:" + "|".join(phrases.COMMENT_COUNTS) + r")\s+(?:kommentare?|comments?|"
+    r"comentarios?|comentários?|commentaires?|commenti|komentarz[ey]?|komentar)\b",
+    _FLAGS,
 )
 _FILE_NAME = re.compile(
     r"^[\w\-.()%+ ]{1,150}\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|svg|heic)$", _FLAGS
@@ -172,9 +184,11 @@ def is_chrome(paragraph: str) -> bool:
         return True
     if words <= MAX_CREDIT_WORDS and _is_credit(text):
         return True
-    return bool(_PROMPT.match(text) and _PROMPT_TOPIC.search(text)) or (
-        words <= 20 and bool(_CONTRIBUTED.search(text))
-    )
+    if _PROMPT.match(text) and (words <= MAX_PROMPT_WORDS or _PROMPT_TOPIC.search(text)):
+        return True
+    if words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text):
+        return True
+    return words <= 20 and bool(_CONTRIBUTED.search(text))
 
 
 def _is_credit(text: str) -> bool:

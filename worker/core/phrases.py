@@ -161,9 +161,26 @@ PROMPTS = [
     r"like this (?:story|article)", r"enjoyed this", r"want more", r"have a tip", r"got a tip",
     r"do you have a (?:story|tip)",
     r"follow (?:us|[^.!?]{1,60}?) on", r"don'?t forget to (?:follow|subscribe|share)",
-    r"for more (?:news|stories|updates)", r"download (?:our|the) app",
+    r"for (?:more|the latest) (?:news|stories|updates)", r"download (?:our|the) app",
+    r"join (?:us|our)\b", r"support (?:us|our)\b", r"become a (?:member|subscriber|supporter)",
+    r"you must be logged in", r"(?:please )?log in to",
+    r"zum newsletter", r"abonnieren sie", r"jetzt (?:abonnieren|anmelden|registrieren)",
+    r"registrieren sie sich", r"folg(?:en sie|t) uns", r"liken sie uns", r"unterstütze uns",
+    r"jetzt unterstützen", r"du musst eingeloggt sein",
+    r"sie sind (?:aktuell |derzeit )?nicht eingeloggt",
+    r"um einen kommentar zu", r"suscríbete", r"únete", r"síguenos", r"hazte (?:miembro|socio)",
+    r"siga-nos", r"assine", r"inscreva-se", r"abonnez-vous", r"inscrivez-vous", r"suivez-nous",
+    r"iscriviti", r"seguici", r"abbonati", r"zapraszamy (?:też |również )?do subskrypcji",
+    r"obserwuj nas", r"ikuti kami", r"подпишитесь", r"volg ons",
 ]  # fmt: skip
-"""Calls to action; they are chrome when they also mention a newsletter, e-mail or a network."""
+"""Calls to action (sign up, follow us, support us) in the phrase lists' languages; chrome
+when they also name what they sell (`boilerplate._PROMPT_TOPIC`: a newsletter, an app, a
+network, a membership, the comments), or when the line is short."""
+
+COMMENT_COUNTS = [
+    r"\d+", r"no", r"keine", r"sin", r"sem", r"aucun", r"nessun", r"brak", r"tidak ada",
+]  # fmt: skip
+"""What counts a page's comments in a line like '3 Kommentare' or 'No comments yet'."""
 
 TIMESTAMP_WORDS = [
     r"updated", r"last updated", r"published", r"posted", r"first published", r"aktualisiert",

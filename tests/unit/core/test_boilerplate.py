@@ -83,6 +83,27 @@ def test_credits_files_prompts_and_separators(line: str) -> None:
     assert is_chrome(line)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Jetzt unterstützen!", "Zum Newsletter anmelden", "Folgen Sie uns auf Twitter", "Liken Sie uns auf Facebook",
+        "Abonnieren Sie unseren Newsletter", "Registrieren Sie sich jetzt kostenlos:",
+        "Sie sind aktuell nicht eingeloggt.", "Um einen Kommentar zu hinterlassen, loggen Sie sich bitte ein.",
+        "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS EXCLUSIVOS", "Síguenos en Instagram",
+        "Assine o jornal, apoie por Pix e inscreva-se no nosso canal", "Abonnez-vous à notre newsletter",
+        "Subscribe now to our eNATION edition for the full story.",
+        "For the latest stories and breaking news updates download the Nationnews apps for iOS and Android.",
+        "Join our study group on Facebook to connect with fellow learners",
+        "3 Kommentare", "0 comments", "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "No comments yet",
+    ],
+)  # fmt: skip
+def test_calls_to_action_and_comment_counts_in_many_languages(line: str) -> None:
+    """A call to action is chrome when it names what it sells (a newsletter, an app, a
+    network, a membership, the comments) or is a short line; so is a count of comments."""
+    assert is_chrome(line)
+
+
 # --- real sentences that contain the same words stay ------------------------------------------
 
 
@@ -103,6 +124,9 @@ def test_credits_files_prompts_and_separators(line: str) -> None:
         "He updated the figures at 10:30 on Monday after the count was corrected by the board.",
         "Comments made by the minister on Friday caused an uproar in parliament.",
         "Weiterlesen konnte sie nicht, weil der Strom ausfiel.",
+        "Join us for the parade, the mayor told the crowd of thousands on the square.",
+        "Abonnieren Sie eine Zeitung, riet der Lehrer seinen Schülern im Unterricht der Klasse.",
+        "3 comments by the minister on Friday caused an uproar in parliament and the press.",
     ],
 )
 def test_real_sentences_with_chrome_words_stay(sentence: str) -> None:
