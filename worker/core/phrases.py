@@ -93,6 +93,7 @@ LABELS = [
     r"editor", r"penulis", r"reporter", r"pewarta", r"lesen sie auch", r"mehr zum thema",
     r"auch interessant", r"quelle", r"lesezeit", r"leia (?:também|mais)", r"veja também",
     r"saiba mais", r"fonte", r"tempo de leitura", r"lee también", r"lea también", r"ver también",
+    r"vea también", r"(?:le|te) puede interesar", r"auch lesen",
     r"fuente", r"tiempo de lectura", r"lire aussi", r"à lire aussi", r"voir aussi", r"source",
     r"temps de lecture", r"leggi anche", r"tempo di lettura", r"читайте также",
     r"смотрите также", r"источник", r"lees ook", r"bron", r"czytaj (?:także|też)",

@@ -48,6 +48,9 @@ def test_chrome_lines_in_many_languages(line: str) -> None:
         "Also on rt.com: Journalists threatened with arrests",
         "5 min read",
         "[Related: Salesforce Dreamforce Keynote: AI, Integration, Alicia Keys And Protestors]",
+        "VEA TAMBIÉN: Entre heces y guaricha: la escuela del barrio",
+        "(Le puede interesar: Buscan responsables de bus quemado en Anorí)",
+        "Auch lesen: Diese 3 Sternzeichen verschenken ihr Herz",
     ],
 )
 def test_pointer_lines_with_a_label(line: str) -> None:
