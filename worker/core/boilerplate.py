@@ -61,6 +61,7 @@ _PROMPT_TOPIC = re.compile(
 )
 MAX_PROMPT_WORDS = 8
 """A call to action this short is chrome whatever it names ('Jetzt unterstützen!')."""
+_DISCLOSURE = re.compile(r"(?:" + "|".join(phrases.DISCLOSURES) + r")", _FLAGS)
 _COMMENT_COUNT = re.compile(
     r"^\W{0,2}(?:" + "|".join(phrases.COMMENT_COUNTS) + r")\s+(?:kommentare?|comments?|"
     r"comentarios?|comentários?|commentaires?|commenti|komentarz[ey]?|komentar)\b",
@@ -186,7 +187,7 @@ def is_chrome(paragraph: str) -> bool:
         return True
     if _PROMPT.match(text) and (words <= MAX_PROMPT_WORDS or _PROMPT_TOPIC.search(text)):
         return True
-    if words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text):
+    if (words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text)) or _DISCLOSURE.search(text):
         return True
     return words <= 20 and bool(_CONTRIBUTED.search(text))
 

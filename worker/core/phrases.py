@@ -93,7 +93,8 @@ LABELS = [
     r"editor", r"penulis", r"reporter", r"pewarta", r"lesen sie auch", r"mehr zum thema",
     r"auch interessant", r"quelle", r"lesezeit", r"leia (?:também|mais)", r"veja também",
     r"saiba mais", r"fonte", r"tempo de leitura", r"lee también", r"lea también", r"ver también",
-    r"vea también", r"(?:le|te) puede interesar", r"auch lesen",
+    r"vea también", r"(?:le|te) puede interesar", r"auch lesen", r"lesen sie hier",
+    r"dowiedz się więcej",
     r"fuente", r"tiempo de lectura", r"lire aussi", r"à lire aussi", r"voir aussi", r"source",
     r"temps de lecture", r"leggi anche", r"tempo di lettura", r"читайте также",
     r"смотрите также", r"источник", r"lees ook", r"bron", r"czytaj (?:także|też)",
@@ -177,6 +178,16 @@ PROMPTS = [
 """Calls to action (sign up, follow us, support us) in the phrase lists' languages; chrome
 when they also name what they sell (`boilerplate._PROMPT_TOPIC`: a newsletter, an app, a
 network, a membership, the comments), or when the line is short."""
+
+DISCLOSURES = [
+    r"affiliate[- ]?links?", r"(?:enthält|contains?) (?:werbung|advertising|affiliate)",
+    r"we (?:may )?(?:receive|earn) (?:a )?(?:compensation|commission)",
+    r"advertisers? do(?:es)? not influence", r"product advertising api",
+    r"as an amazon associate", r"(?:bezahlte|unbezahlte) werbung", r"alle angaben ohne gewähr",
+    r"enlaces de afiliado", r"liens d'affiliation", r"link di affiliazione",
+]  # fmt: skip
+"""Advertising and affiliate disclosures ('Dieser Beitrag enthält Werbung', 'We may receive
+compensation when you click'), chrome anywhere in a short paragraph."""
 
 COMMENT_COUNTS = [
     r"\d+", r"no", r"keine", r"sin", r"sem", r"aucun", r"nessun", r"brak", r"tidak ada",

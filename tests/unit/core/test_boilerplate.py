@@ -51,6 +51,7 @@ def test_chrome_lines_in_many_languages(line: str) -> None:
         "VEA TAMBIÉN: Entre heces y guaricha: la escuela del barrio",
         "(Le puede interesar: Buscan responsables de bus quemado en Anorí)",
         "Auch lesen: Diese 3 Sternzeichen verschenken ihr Herz",
+        "Dowiedz się więcej: Kto jak głosował ws. unijnych funduszy?",
     ],
 )
 def test_pointer_lines_with_a_label(line: str) -> None:
@@ -223,3 +224,16 @@ def test_a_related_heading_then_prose_is_an_inline_box_and_the_text_goes_on() ->
 def test_a_related_heading_in_the_first_half_does_not_end_the_text() -> None:
     paragraphs = [STORY[0], "Read also:", "- A teaser title", *STORY[1:]]
     assert clean(paragraphs, context(set(), set(), set())) == [STORY[0], "- A teaser title", *STORY[1:]]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "*Werbung. Dieser Beitrag enthält Werbung für eine Marke.", "Anzeige, enthält Affiliate Links",
+        "We recommend the best products through an independent review process, and advertisers do not influence our picks.",
+        "As an Amazon Associate we earn from qualifying purchases.", "(Alle Angaben ohne Gewähr)",
+        "Die mit Sternchen gekennzeichneten Links sind sogenannte Affiliate-Links.",
+    ],
+)  # fmt: skip
+def test_advertising_and_affiliate_disclosures(line: str) -> None:
+    assert is_chrome(line)
