@@ -118,9 +118,26 @@ def _words_outside_links(element: HtmlElement) -> int:
 
 def strip(tree: HtmlElement) -> None:
     """Delete every element trafilatura would delete or ignore anyway (shorter tree walks),
-    keeping the text some of them hold (`open_text_blocks`)."""
+    keeping the text some of them hold (`open_text_blocks`, `unwrap_empty_inline`)."""
     open_text_blocks(tree)
     etree.strip_elements(tree, *CHROME_TAGS, *SIGNAL_TAGS, etree.Comment, with_tail=False)
+    unwrap_empty_inline(tree)
+
+
+EMPTY_INLINE_TAGS = ("span", "b", "strong", "i", "em", "q")
+"""Inline elements that trafilatura's precision mode deletes when empty, with the text after
+them (`prune_html` keeps no tail in that mode)."""
+
+
+def unwrap_empty_inline(tree: HtmlElement) -> None:
+    """Remove the empty inline elements that text follows, keeping that text, in place.
+
+    An anchor before a subheading's or a paragraph's text (`<h2><span id="faq"></span>Is
+    there an age limit?</h2>`, as table-of-contents plugins write them) would otherwise cost
+    the text after it in precision mode."""
+    for element in list(tree.iter(*EMPTY_INLINE_TAGS)):
+        if element.text is None and len(element) == 0 and element.tail and element.tail.strip():
+            element.drop_tag()
 
 
 def open_text_blocks(tree: HtmlElement) -> None:

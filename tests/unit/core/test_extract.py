@@ -41,6 +41,23 @@ def test_strip_removes_text_free_elements() -> None:
     assert [e.tag for e in tree.iter()] == ["html", "head", "body", "p"]
 
 
+def test_text_after_an_empty_anchor_element_is_kept() -> None:
+    """Precision mode deletes empty inline elements with the text that follows them: a
+    subheading whose anchor comes first (`<h2><span id=..></span>Question?</h2>`, as
+    table-of-contents plugins write them) lost its text; an element that holds text stays."""
+    body = "".join(f"<p>Body paragraph {i} with enough words to be text of the article itself.</p>" for i in range(6))
+    html = (
+        f"<html><body><article>{body}<h2><span class='toc-section' id='q'></span>Is there an age limit?"
+        f"<span class='toc-end'></span></h2><p><b></b>The law is not clear on it, the lawyer says. "
+        f"<em>Really</em> not.</p>{body}</article></body></html>"
+    )
+    tree = extract.parse(html)
+    extract.strip(tree)
+    text = extract.main_text(tree, "https://news.example/a")
+    assert "Is there an age limit?" in text and "The law is not clear on it, the lawyer says. Really not." in text
+    assert [e.tag for e in tree.iter("span", "b", "em")] == ["span", "em"]  # the last anchor: no text after it
+
+
 def test_a_lead_paragraph_in_a_header_is_kept() -> None:
     """Precision mode deletes every <header>: a header that holds a paragraph of LEAD_WORDS+
     words (a standfirst) is opened into a div first, so the lead stays; a header with only a
