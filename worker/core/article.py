@@ -64,8 +64,21 @@ def clean_html(
 
 
 def _paragraphs(tree: Any, url: str) -> list[str]:
-    """The extracted main text as normalized paragraphs, split body blocks put back."""
-    extracted = normalize_text(extract.main_text(tree, url))
+    """The extracted main text as normalized paragraphs, split body blocks put back; a text
+    that still falls far short of the page gets a second extraction, kept if fuller."""
+    text = extract.main_text(tree, url)
+    paragraphs = _restored(tree, text)
+    compared = extract.compared_text(tree, url, text, sum(len(p.split()) for p in paragraphs))
+    if compared is not None and compared != text:
+        other = _restored(tree, compared)
+        if sum(len(p.split()) for p in other) > sum(len(p.split()) for p in paragraphs):
+            return other
+    return paragraphs
+
+
+def _restored(tree: Any, text: str) -> list[str]:
+    """A main text as normalized paragraphs, split body blocks put back."""
+    extracted = normalize_text(text)
     return continuation.restore(tree, [p for p in extracted.split("\n\n") if p])
 
 

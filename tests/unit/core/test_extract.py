@@ -194,3 +194,19 @@ def test_a_short_text_gets_the_later_paragraphs_inside_its_span_only() -> None:
     later = "Teaser.\nFirst kept.\nA subheading\nRelated link\nFirst kept.\nLast kept.\nAfter."
     assert extract._filled(text, later, {"Related link"}) == "First kept.\nA subheading\nLast kept."
     assert extract._filled(text, "Nothing shared.", set()) == text
+
+
+def test_a_text_far_short_of_the_page_gets_the_compared_pass() -> None:
+    """The fast pass can take a form or a teaser for the body: a text with fewer words than
+    FAR_SHORT_SHARE of the body's words outside links gets trafilatura's pass with comparison,
+    the fuller of the two kept; a text that holds the page, or was compared already, gets none."""
+    prose = "".join(f"<p>Sentence {i} of a long story that the page tells at length, word after word.</p>" for i in range(60))
+    tree = extract.parse(f"<html><body><div>{prose}</div></body></html>")
+    extract.strip(tree)
+    url = "https://news.example/a"
+    short = "One line of a newsletter form that the fast pass took for the article body. " * 7
+    compared = extract.compared_text(tree, url, short, len(short.split()))
+    assert compared is not None and "Sentence 30 of a long story" in compared
+    whole = extract.main_text(tree, url)
+    assert extract.compared_text(tree, url, whole, len(whole.split())) is None
+    assert extract.compared_text(tree, url, "Too short.", 2) is None  # compared in main_text already
