@@ -47,8 +47,8 @@ _CREDIT_NAMED = re.compile(r"^(?i:foto|photo|bild|фото|gambar)\s+[A-ZÀ-ÖØ
 _AGENCY_CREDIT = re.compile(r"(?:" + "|".join(phrases.PHOTO_AGENCIES) + r")", _FLAGS)
 _WIRE_CREDIT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.WIRE_CREDITS) + r")\b", _FLAGS)
 _CONTRIBUTED = re.compile(r"contributed (?:reporting|to this (?:report|story|article))", _FLAGS)
-_RELATED_HEADING = re.compile(
-    r"^\W{0,3}(?:" + "|".join(phrases.RELATED_HEADINGS) + r")\s*[:?!.…»›→]*\s*$", _FLAGS
+_TAIL_HEADING = re.compile(
+    r"^\W{0,3}(?:" + "|".join(phrases.TAIL_HEADINGS) + r")\s*[:?!.…»›→]*\s*$", _FLAGS
 )
 _PROMPT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.PROMPTS) + r")", _FLAGS)
 _PROMPT_TOPIC = re.compile(
@@ -108,20 +108,20 @@ def context(titles: set[str], labels: set[str], captions: set[str]) -> Context:
 
 
 def clean(paragraphs: list[str], page: Context) -> list[str]:
-    """The paragraphs that are text: the links to other articles at the end, chrome lines,
-    captions and repeated headers removed."""
+    """The paragraphs that are text: the tail after it (links to other articles, contacts,
+    sources), chrome lines, captions and repeated headers removed."""
     text = paragraphs[: tail_start(paragraphs)]
     kept = [p for p in text if len(p) > MAX_CHECKED_CHARS or not _dropped(p, page)]
     return kept[_header_end(kept, page) :]
 
 
 def tail_start(paragraphs: list[str]) -> int:
-    """Where the links to other articles begin: a related-content heading ('Related
-    articles', 'Weitere Themen', 'Le puede interesar:') in the second half of the words and
-    followed by a headline-long line (a teaser title, a list item) or nothing, with everything
-    after it going too (teasers, their summaries). A heading followed by a paragraph of prose
-    is an inline box's, whose teaser is gone: the text goes on; so does it after a heading in
-    the first half (the line rules see those)."""
+    """Where what follows the text begins: a tail heading (`phrases.TAIL_HEADINGS`: 'Related
+    articles', 'Weitere Themen', 'Pressekontakt:', 'Quellen') in the second half of the words
+    and followed by a headline-long line (a teaser title, a list item, a name) or nothing,
+    with everything after it going too (teasers, addresses, references). A heading followed by
+    a paragraph of prose is an inline box's, whose teaser is gone: the text goes on; so does
+    it after a heading in the first half (the line rules see those)."""
     words = [len(p.split()) for p in paragraphs] + [0]
     half, seen = sum(words) / 2, 0
     for index, paragraph in enumerate(paragraphs):
@@ -129,7 +129,7 @@ def tail_start(paragraphs: list[str]) -> int:
             seen >= half
             and words[index] <= MAX_KICKER_WORDS
             and words[index + 1] <= MAX_LABEL_WORDS
-            and _RELATED_HEADING.match(paragraph)
+            and _TAIL_HEADING.match(paragraph)
         ):
             return index
         seen += words[index]

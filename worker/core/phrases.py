@@ -102,7 +102,7 @@ LABELS = [
 ]  # fmt: skip
 """A paragraph that starts with one of these and a colon (or arrow) is a pointer, not text."""
 
-RELATED_HEADINGS = [
+TAIL_HEADINGS = [
     r"related(?: (?:articles?|stories|posts?|content|news|coverage|topics|reading|links|videos?))?",
     r"read (?:also|next)", r"also read", r"more (?:stories|articles|news|topics|like this)",
     r"more on this(?: topic)?", r"more (?:from|in) [\w .'-]{1,30}",
@@ -131,9 +131,14 @@ RELATED_HEADINGS = [
     r"похожие (?:статьи|новости)", r"baca juga", r"berita terkait", r"artikel terkait",
     r"lihat juga", r"simak juga", r"berita (?:lainnya|populer)", r"lees ook",
     r"gerelateerde artikelen", r"ilgili haberler", r"関連記事", r"관련기사", r"相关阅读",
+    r"(?:press(?:e)?|media|medien)?kontakt", r"(?:press |media )?contacts?",
+    r"ansprechpartner(?:in)?(?: zum thema)?", r"über (?:uns|diese reihe|den autor|die autorin)",
+    r"about (?:us|the author)", r"quellenangaben", r"quellen", r"sources", r"originalpublikation",
+    r"zusatzinformationen",
 ]  # fmt: skip
-"""Headings of the links to other articles that follow a text ('Related articles', 'Lesen Sie
-auch:'), compared with a whole paragraph (punctuation after them allowed)."""
+"""Headings of what follows a text and is not part of it: links to other articles ('Related
+articles', 'Lesen Sie auch:'), press contacts, sources, about the author or the publisher;
+compared with a whole paragraph (punctuation after them allowed)."""
 
 CREDIT_WORDS = [
     r"photo(?:graph)?s?", r"image", r"images", r"picture", r"pic", r"foto", r"fotos", r"bild",

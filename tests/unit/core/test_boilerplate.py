@@ -198,7 +198,7 @@ def test_clean_keeps_text_when_nothing_matches() -> None:
     assert clean(paragraphs, context(set(), set(), set())) == paragraphs
 
 
-# --- the links to other articles at the end ---------------------------------------------------
+# --- what follows the text: links to other articles, contacts, sources ----------------------
 
 STORY = [f"Paragraph {n} of the story tells what happened and why it matters to the readers here." for n in range(6)]
 
@@ -207,21 +207,22 @@ STORY = [f"Paragraph {n} of the story tells what happened and why it matters to 
     "heading",
     ["Related articles", "Weitere Themen", "Das könnte Sie auch interessieren:", "NOTAS RELACIONADAS",
      "Le puede interesar:", "Czytaj też:", "Читайте также", "Baca juga", "Lesen Sie auch die folgenden Beiträge:",
-     "You might also like", "Auch auf example.de"],
+     "You might also like", "Auch auf example.de", "Pressekontakt:", "Quellen", "About the author",
+     "Über diese Reihe"],
 )  # fmt: skip
-def test_a_related_heading_in_the_second_half_ends_the_text_with_its_teasers(heading: str) -> None:
+def test_a_tail_heading_in_the_second_half_ends_the_text_with_what_follows(heading: str) -> None:
     teasers = ["- Ten ways to fix your bike", "The mayor resigns after a long week of protests in the city centre"]
     assert clean([*STORY, heading, *teasers], context(set(), set(), set())) == STORY
 
 
-def test_a_related_heading_then_prose_is_an_inline_box_and_the_text_goes_on() -> None:
+def test_a_tail_heading_then_prose_is_an_inline_box_and_the_text_goes_on() -> None:
     """The box's teaser was extracted away: the paragraph after the heading is the story's."""
     prose = " ".join(["The show goes on with boat tours, kayaks and test drives for the visitors."] * 3)
     paragraphs = [*STORY, "Auch interessant", prose, "Opening hours are from ten to six."]
     assert clean(paragraphs, context(set(), set(), set())) == [*STORY, prose, "Opening hours are from ten to six."]
 
 
-def test_a_related_heading_in_the_first_half_does_not_end_the_text() -> None:
+def test_a_tail_heading_in_the_first_half_does_not_end_the_text() -> None:
     paragraphs = [STORY[0], "Read also:", "- A teaser title", *STORY[1:]]
     assert clean(paragraphs, context(set(), set(), set())) == [STORY[0], "- A teaser title", *STORY[1:]]
 
