@@ -48,7 +48,7 @@ _AGENCY_CREDIT = re.compile(r"(?:" + "|".join(phrases.PHOTO_AGENCIES) + r")", _F
 _WIRE_CREDIT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.WIRE_CREDITS) + r")\b", _FLAGS)
 _CONTRIBUTED = re.compile(r"contributed (?:reporting|to this (?:report|story|article))", _FLAGS)
 _TAIL_HEADING = re.compile(
-    r"^\W{0,3}(?:" + "|".join(phrases.TAIL_HEADINGS) + r")\s*[:?!.…»›→]*\s*$", _FLAGS
+    r"^\W{0,3}(?:" + "|".join(phrases.TAIL_HEADINGS) + r")\s*[:?!.…»›→|]*\s*$", _FLAGS
 )
 _PROMPT = re.compile(r"^\W{0,2}(?:" + "|".join(phrases.PROMPTS) + r")", _FLAGS)
 _PROMPT_TOPIC = re.compile(
@@ -62,6 +62,7 @@ _PROMPT_TOPIC = re.compile(
 MAX_PROMPT_WORDS = 8
 """A call to action this short is chrome whatever it names ('Jetzt unterstützen!')."""
 _DISCLOSURE = re.compile(r"(?:" + "|".join(phrases.DISCLOSURES) + r")", _FLAGS)
+_RIGHTS = re.compile(r"^\W{0,3}(?:" + "|".join(phrases.RIGHTS_NOTICES) + r")", _FLAGS)
 _COMMENT_COUNT = re.compile(
     r"^\W{0,2}(?:" + "|".join(phrases.COMMENT_COUNTS) + r")\s+(?:kommentare?|comments?|"
     r"comentarios?|comentários?|commentaires?|commenti|komentarz[ey]?|komentar)\b",
@@ -179,6 +180,8 @@ def is_chrome(paragraph: str) -> bool:
         return False
     if word_key(text) in CHROME_KEYS or _SEPARATOR.match(text) or _FILE_NAME.match(text):
         return True
+    if words <= MAX_KICKER_WORDS and _TAIL_HEADING.match(text):
+        return True
     if _READING_TIME.match(text) or _SHORTCODE.match(text) or _TIMESTAMP.match(text):
         return True
     if words <= MAX_LABEL_WORDS and (_LABEL.match(text) or _WIRE_CREDIT.match(text)):
@@ -188,6 +191,8 @@ def is_chrome(paragraph: str) -> bool:
     if _PROMPT.match(text) and (words <= MAX_PROMPT_WORDS or _PROMPT_TOPIC.search(text)):
         return True
     if (words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text)) or _DISCLOSURE.search(text):
+        return True
+    if _COPYRIGHT.match(text) or _RIGHTS.match(text):  # a notice, never prose
         return True
     return words <= 20 and bool(_CONTRIBUTED.search(text))
 

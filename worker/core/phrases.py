@@ -94,6 +94,7 @@ LABELS = [
     r"auch interessant", r"quelle", r"lesezeit", r"leia (?:também|mais)", r"veja também",
     r"saiba mais", r"fonte", r"tempo de leitura", r"lee también", r"lea también", r"ver también",
     r"vea también", r"(?:le|te) puede interesar", r"auch lesen", r"lesen sie hier",
+    r"anzeige", r"werbung", r"advertisement", r"sponsored", r"publicidad", r"publicité",
     r"dowiedz się więcej",
     r"fuente", r"tiempo de lectura", r"lire aussi", r"à lire aussi", r"voir aussi", r"source",
     r"temps de lecture", r"leggi anche", r"tempo di lettura", r"читайте также",
@@ -193,6 +194,15 @@ DISCLOSURES = [
 ]  # fmt: skip
 """Advertising and affiliate disclosures ('Dieser Beitrag enthält Werbung', 'We may receive
 compensation when you click'), chrome anywhere in a short paragraph."""
+
+RIGHTS_NOTICES = [
+    r"all rights reserved", r"alle rechte vorbehalten", r"vervielfältigung nur mit genehmigung",
+    r"todos los derechos reservados", r"tous droits réservés", r"tutti i diritti riservati",
+    r"todos os direitos reservados", r"wszelkie prawa zastrzeżone", r"hak cipta dilindungi",
+    r"все права защищены", r"alle rechten voorbehouden",
+]  # fmt: skip
+"""Copyright notices, chrome at the start of a short paragraph (prose about licences may
+quote them)."""
 
 COMMENT_COUNTS = [
     r"\d+", r"no", r"keine", r"sin", r"sem", r"aucun", r"nessun", r"brak", r"tidak ada",

@@ -238,3 +238,22 @@ def test_a_tail_heading_in_the_first_half_does_not_end_the_text() -> None:
 )  # fmt: skip
 def test_advertising_and_affiliate_disclosures(line: str) -> None:
     assert is_chrome(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ANZEIGE - Heute mal ausgehen? Wie wäre es mit:", "Anzeige: Dieser Beitrag entstand mit einer Marke",
+        "© 2022, News.example. This article is the copyrighted property of News Example. Written permission must be obtained.",
+        "Copyright 2023 Example Television Corp. All rights reserved. This material may not be published or broadcast.",
+        "Vervielfältigung nur mit Genehmigung", "| Weitere Artikel zum Thema |", "Originalpublikation",
+    ],
+)  # fmt: skip
+def test_ad_labels_rights_notices_and_tail_headings_alone(line: str) -> None:
+    assert is_chrome(line)
+
+
+def test_prose_about_licences_that_quotes_a_rights_notice_stays() -> None:
+    assert not is_chrome(
+        "Nach dem Motto some rights reserved stehen die Lizenzen zwischen dem Copyright (all rights reserved) und der Public Domain."
+    )
