@@ -65,10 +65,10 @@ def clean_html(
 
 def _paragraphs(tree: Any, url: str) -> list[str]:
     """The extracted main text as normalized paragraphs, split body blocks put back; a text
-    that still falls far short of the page gets a second extraction, kept if fuller."""
+    that falls far short of the page gets a second extraction, kept if it comes out fuller."""
     text = extract.main_text(tree, url)
     paragraphs = _restored(tree, text)
-    compared = extract.compared_text(tree, url, text, sum(len(p.split()) for p in paragraphs))
+    compared = extract.compared_text(tree, url, text)
     if compared is not None and compared != text:
         other = _restored(tree, compared)
         if sum(len(p.split()) for p in other) > sum(len(p.split()) for p in paragraphs):

@@ -62,6 +62,9 @@ _PROMPT_TOPIC = re.compile(
 MAX_PROMPT_WORDS = 8
 """A call to action this short is chrome whatever it names ('Jetzt unterstützen!')."""
 _DISCLOSURE = re.compile(r"(?:" + "|".join(phrases.DISCLOSURES) + r")", _FLAGS)
+_DISCLOSURE_HINTS = ("affilia", "afiliado", "werbung", "advertis", "compensation", "commission",
+                     "amazon", "gewähr")  # fmt: skip
+"""Every disclosure holds one of these (lower case): a quick test before the expression."""
 _RIGHTS = re.compile(r"^\W{0,3}(?:" + "|".join(phrases.RIGHTS_NOTICES) + r")", _FLAGS)
 _COMMENT_COUNT = re.compile(
     r"^\W{0,2}(?:" + "|".join(phrases.COMMENT_COUNTS) + r")\s+(?:kommentare?|comments?|"
@@ -190,11 +193,17 @@ def is_chrome(paragraph: str) -> bool:
         return True
     if _PROMPT.match(text) and (words <= MAX_PROMPT_WORDS or _PROMPT_TOPIC.search(text)):
         return True
-    if (words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text)) or _DISCLOSURE.search(text):
+    if (words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text)) or _disclosure(text):
         return True
     if _COPYRIGHT.match(text) or _RIGHTS.match(text):  # a notice, never prose
         return True
     return words <= 20 and bool(_CONTRIBUTED.search(text))
+
+
+def _disclosure(text: str) -> bool:
+    """An advertising or affiliate disclosure (`phrases.DISCLOSURES`) anywhere in the text."""
+    lower = text.lower()
+    return any(h in lower for h in _DISCLOSURE_HINTS) and bool(_DISCLOSURE.search(text))
 
 
 def _is_credit(text: str) -> bool:

@@ -13,8 +13,8 @@ Extraction is a cascade, each step only when the previous one under-delivered:
 3. trafilatura's balanced mode (baseline rescue and recall escalation), for short pages.
 A later step's longer text never drops the earlier step's prose (`_fuller`). A text of 250+
 characters that falls far short of the page's body (`_falls_short`) gets a fast balanced pass's
-paragraphs that lie inside its span (`_filled`); one that still holds under a fifth of the
-body's words after the caller put split blocks back gets step 2 as well (`compared_text`).
+paragraphs that lie inside its span (`_filled`); one that still holds under a tenth of the
+body's words gets step 2 as well, for the caller to keep if fuller (`compared_text`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ SHORT_SHARE = 0.15
 """A text with fewer words than this share of the `<body>`'s words outside links, and
 MISSING_HEADINGS+ of its subheadings absent, falls short of the page (`_falls_short`). Low on
 purpose: the balanced pass it triggers costs about a precision pass, so it runs on few pages."""
-FAR_SHORT_SHARE = 0.2
+FAR_SHORT_SHARE = 0.1
 """A text with fewer words than this share of the body's words outside links, left so by the
 fast pass, gets the pass with comparison too (`compared_text`)."""
 MISSING_HEADINGS = 2
@@ -195,18 +195,18 @@ _LENGTH = etree.XPath("string-length(.)")
 """An element's text length, counted without building the string in Python."""
 
 
-def compared_text(tree: HtmlElement, url: str, text: str, words: int) -> str | None:
-    """For a `main_text` of `words` words (after whatever the caller put back) that falls far
-    short of the page (fewer words than FAR_SHORT_SHARE of the body's words outside links):
-    the fuller of it and trafilatura's pass with readability/jusText comparison, which finds
-    the body where the fast pass took a form or a teaser for it. None if the text does not
-    fall that short, or had that pass already (a short text)."""
+def compared_text(tree: HtmlElement, url: str, text: str) -> str | None:
+    """For a `main_text` that falls far short of the page (fewer words than FAR_SHORT_SHARE of
+    the body's words outside links): the fuller of it and trafilatura's pass with
+    readability/jusText comparison, which finds the body where the fast pass took a form or a
+    teaser for it. None if the text does not fall that short, or had that pass already (a
+    short text)."""
     body = tree.find("body")
     if body is None or len(text) < FULL_CASCADE_BELOW_CHARS:
         return None
     if len(text) >= FAR_SHORT_SHARE * _LENGTH(body):  # a cheap pre-filter on characters
         return None
-    if words >= FAR_SHORT_SHARE * _words_outside_links(body):
+    if len(text.split()) >= FAR_SHORT_SHARE * _words_outside_links(body):
         return None
     return _fuller(text, _extract(tree, url, fast=False, precision=True))
 
