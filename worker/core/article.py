@@ -13,7 +13,7 @@ from typing import Any
 
 from worker.core import authors, boilerplate, continuation, dates, extract, metadata, pagetype
 from worker.core.language import detect_language
-from worker.core.normalize import canonicalize_url, normalize_text
+from worker.core.normalize import canonicalize_url, normalize_text, word_key
 from worker.core.signals import Signals, read_signals
 from worker.errors import PageError, Reason
 from worker.records import Cleaned
@@ -34,6 +34,7 @@ def clean_html(
     the page, the moment from which the same HTML fetched later may clean differently (a
     date it gives stops being in the future: `dates.next_change`; None: never). Nothing
     else in the cleaning depends on the fetch time."""
+    _page_caches_cleared()
     tree = extract.parse(html)
     extract.strip_chrome(tree)
     signals = read_signals(tree)
@@ -61,6 +62,13 @@ def clean_html(
         **meta,
     )
     return cleaned, dates.next_change(signals, url, text, fetched)
+
+
+def _page_caches_cleared() -> None:
+    """Empty the caches that serve one page's repeated keys and dates (`normalize.word_key`,
+    `dates.parse_date`): a page never gains from the pages before it, and they stay small."""
+    word_key.cache_clear()
+    dates.parse_date.cache_clear()
 
 
 def _paragraphs(tree: Any, url: str) -> list[str]:
