@@ -59,6 +59,7 @@ _PROMPT_TOPIC = re.compile(
     r"\bkanal\b|\bchannel\b",
     _FLAGS,
 )
+_QUOTES = re.compile(r"[\"“”„«»‘’]")
 MAX_PROMPT_WORDS = 8
 """A call to action this short is chrome whatever it names ('Jetzt unterstützen!')."""
 _DISCLOSURE = re.compile(r"(?:" + "|".join(phrases.DISCLOSURES) + r")", _FLAGS)
@@ -67,10 +68,13 @@ _DISCLOSURE_HINTS = ("affilia", "afiliado", "werbung", "advertis", "compensation
 """Every disclosure holds one of these (lower case): a quick test before the expression."""
 _RIGHTS = re.compile(r"^\W{0,3}(?:" + "|".join(phrases.RIGHTS_NOTICES) + r")", _FLAGS)
 _COMMENT_COUNT = re.compile(
-    r"^\W{0,2}(?:" + "|".join(phrases.COMMENT_COUNTS) + r")\s+(?:kommentare?|comments?|"
-    r"comentarios?|comentários?|commentaires?|commenti|komentarz[ey]?|komentar)\b",
+    r"^\W{0,2}(?:\d+\s+(?:kommentare?|comments?|comentarios?|comentários?|commentaires?|"
+    r"commenti|komentarz[ey]?|komentar)|(?:" + "|".join(phrases.NO_COMMENTS) + r")\s+(?:"
+    r"kommentare|comments|comentarios|comentários|commentaires|commenti|komentarzy|komentar))"
+    r"(?:\s+(?:yet|so far|bisher|aún|encore|ancora))?\s*(?:\([^)]*\))?\W*$",
     _FLAGS,
 )
+"""A whole line counting comments ('3 Kommentare', 'No comments yet'); not 'No comment.'"""
 _FILE_NAME = re.compile(
     r"^[\w\-.()%+ ]{1,150}\.(?:png|jpe?g|gif|webp|avif|bmp|tiff?|svg|heic)$", _FLAGS
 )
@@ -84,7 +88,11 @@ _TIMESTAMP = re.compile(
     r"[\w\s.,/:-]{0,40}?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?[\w\s.,()]{0,20}$",
     _FLAGS,
 )
-_COPYRIGHT = re.compile(r"^(?:©|\(c\)|copyright\b|ⓒ)", _FLAGS)
+_COPYRIGHT = re.compile(r"^\W{0,2}(?:[©ⓒ]|(?:\(c\)|copyright)\s*(?:[©ⓒ]|\(c\)|\d{4}))", _FLAGS)
+"""A copyright notice: the sign, or '(c)' or 'Copyright' before the sign or a year (not a
+list item '(c) The tenant...', not 'Copyright law...')."""
+_COPYRIGHT_WORD = re.compile(r"^(?:\(c\)|copyright\b)", _FLAGS)
+"""'(c)' or 'Copyright' before a name: a credit line when it is no sentence ('(c) Wiley-VCH')."""
 _READING_TIME = re.compile(
     r"^\W?\d+\s*(?:min(?:ute)?s?|menit|minuten|minutos?|minuti|минут\w*|分)\.?\s*"
     r"(?:read|reading|to read|de leitura|lesezeit|baca|de lectura|de lecture|di lettura)?\W?$",
@@ -191,13 +199,19 @@ def is_chrome(paragraph: str) -> bool:
         return True
     if words <= MAX_CREDIT_WORDS and _is_credit(text):
         return True
-    if _PROMPT.match(text) and (words <= MAX_PROMPT_WORDS or _PROMPT_TOPIC.search(text)):
+    if _PROMPT.match(text) and (_PROMPT_TOPIC.search(text) or _short_call(text, words)):
         return True
     if (words <= MAX_PROMPT_WORDS and _COMMENT_COUNT.match(text)) or _disclosure(text):
         return True
     if _COPYRIGHT.match(text) or _RIGHTS.match(text):  # a notice, never prose
         return True
     return words <= 20 and bool(_CONTRIBUTED.search(text))
+
+
+def _short_call(text: str, words: int) -> bool:
+    """A call to action too short to name what it sells ('Jetzt unterstützen!'); not one in
+    quotation marks, which is someone speaking ('"Join us," she said.')."""
+    return words <= MAX_PROMPT_WORDS and not _QUOTES.search(text)
 
 
 def _disclosure(text: str) -> bool:
@@ -212,4 +226,6 @@ def _is_credit(text: str) -> bool:
         return True
     if text.endswith(".") and not text.endswith(("Ltd.", "Inc.", "Co.")):
         return False
-    return bool(_CREDIT_NAMED.match(text) or _AGENCY_CREDIT.search(text))
+    return bool(
+        _COPYRIGHT_WORD.match(text) or _CREDIT_NAMED.match(text) or _AGENCY_CREDIT.search(text)
+    )

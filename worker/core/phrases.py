@@ -204,10 +204,9 @@ RIGHTS_NOTICES = [
 """Copyright notices, chrome at the start of a short paragraph (prose about licences may
 quote them)."""
 
-COMMENT_COUNTS = [
-    r"\d+", r"no", r"keine", r"sin", r"sem", r"aucun", r"nessun", r"brak", r"tidak ada",
-]  # fmt: skip
-"""What counts a page's comments in a line like '3 Kommentare' or 'No comments yet'."""
+NO_COMMENTS = [r"no", r"keine", r"sin", r"sem", r"aucun", r"nessun", r"brak", r"tidak ada"]
+"""What says a page has no comments yet, in a line like 'No comments yet' or 'Keine
+Kommentare' (a number counts them: '3 Kommentare')."""
 
 TIMESTAMP_WORDS = [
     r"updated", r"last updated", r"published", r"posted", r"first published", r"aktualisiert",

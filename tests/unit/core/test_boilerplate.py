@@ -131,6 +131,9 @@ def test_calls_to_action_and_comment_counts_in_many_languages(line: str) -> None
         "Join us for the parade, the mayor told the crowd of thousands on the square.",
         "Abonnieren Sie eine Zeitung, riet der Lehrer seinen Schülern im Unterricht der Klasse.",
         "3 comments by the minister on Friday caused an uproar in parliament and the press.",
+        "No comment.", "No comments were made by the minister.", "“Join us,” she said.",
+        "(c) The tenant shall pay the rent on the first day of each month.",
+        "Copyright law is changing, the minister said on Friday.",
     ],
 )
 def test_real_sentences_with_chrome_words_stay(sentence: str) -> None:
