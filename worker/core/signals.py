@@ -34,7 +34,9 @@ MIN_ALT_WORDS = 2
 APP_ROOT_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte"})
 MAX_SHELL_ROOT_CHARS = 50
 """An app root element with less text than this has not been rendered."""
-_MARKED_CLASS = re.compile("byline|author|caption|credit|date|time|publish|posted|meta", re.I)
+_MARKED_CLASS = re.compile("byline|author|caption|credit|date|time|publish|posted|meta")
+"""Matched against a lower-cased class attribute (a quarter of the time of re.IGNORECASE, on
+the ~400 classes of a page)."""
 MAX_DATE_TEXT_CHARS = 100
 MAX_HEADER_CHARS = 1500
 _DIGIT = re.compile(r"\d")
@@ -112,7 +114,7 @@ def read_signals(tree: _Element) -> Signals:
         css = get("class")
         rel = get("rel")
         marked = tag == "time" or get("itemprop") is not None or "author" in (rel or "").split()
-        if marked or (css is not None and _MARKED_CLASS.search(css)):
+        if marked or (css is not None and _MARKED_CLASS.search(css.lower())):
             if tag not in ("meta", "link", "script"):
                 _visit_marked(element, signals)
             _visit_shown_date(element, shown)
