@@ -139,9 +139,8 @@ def tail_start(paragraphs: list[str]) -> int:
     for index, paragraph in enumerate(paragraphs):
         if (
             seen >= half
-            and words[index] <= MAX_KICKER_WORDS
             and words[index + 1] <= MAX_LABEL_WORDS
-            and _TAIL_HEADING.match(paragraph)
+            and _is_tail_heading(paragraph, words[index])
         ):
             return index
         seen += words[index]
@@ -191,7 +190,7 @@ def is_chrome(paragraph: str) -> bool:
         return False
     if word_key(text) in CHROME_KEYS or _SEPARATOR.match(text) or _FILE_NAME.match(text):
         return True
-    if words <= MAX_KICKER_WORDS and _TAIL_HEADING.match(text):
+    if _is_tail_heading(text, words):
         return True
     if _READING_TIME.match(text) or _SHORTCODE.match(text) or _TIMESTAMP.match(text):
         return True
@@ -208,6 +207,11 @@ def is_chrome(paragraph: str) -> bool:
     return words <= 20 and bool(_CONTRIBUTED.search(text))
 
 
+def _is_tail_heading(text: str, words: int) -> bool:
+    """A heading of what follows a text (`phrases.TAIL_HEADINGS`), kicker-short."""
+    return words <= MAX_KICKER_WORDS and _TAIL_HEADING.match(text) is not None
+
+
 def _short_call(text: str, words: int) -> bool:
     """A call to action too short to name what it sells ('Jetzt unterstützen!'); not one in
     quotation marks, which is someone speaking ('"Join us," she said.')."""
@@ -221,8 +225,9 @@ def _disclosure(text: str) -> bool:
 
 
 def _is_credit(text: str) -> bool:
-    """A photo credit or copyright line (short; not a sentence ending in a full stop)."""
-    if _COPYRIGHT.match(text) or _CREDIT_START.match(text):
+    """A photo credit (short; not a sentence ending in a full stop). Copyright notices are
+    `is_chrome`'s up to 40 words."""
+    if _CREDIT_START.match(text):
         return True
     if text.endswith(".") and not text.endswith(("Ltd.", "Inc.", "Co.")):
         return False
