@@ -59,9 +59,11 @@ class Settings:
     extract_timeout_s: float = 30.0
     extract_tasks_per_child: int = 500
     extract_memory_bytes: int = 2048 * MIB
-    extract_slow_s: float = 0.5
+    extract_slow_s: float = 0.25
     """A page still cleaning after this long lets a spare child take its slot: slow pages
-    never hold every slot. 0: no spares."""
+    never hold every slot. 0: no spares. (In the throughput benchmark's run with two busy
+    children, 2 of 100 pages took more than 0.1 s and none more than 0.25 s but the first,
+    which started the forkserver; each slow page costs its slot this long.)"""
     extract_spares: int = 4
     """Spare children at most at once (each ends when the slow page it stands in for does)."""
     batch_size: int = 32
