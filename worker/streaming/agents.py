@@ -123,10 +123,11 @@ def register(
     )
     intake = Intake(topics, settings, runner, output, clock)
     band = BandStage(topics, tables, settings, output)
+    pending = PendingPages(tables, settings.partitions)
     stages: list[tuple[TopicT, str, Stage]] = [
-        (topics.by_url, "by_url", UrlStage(topics, tables, settings, output)),
+        (topics.by_url, "by_url", UrlStage(topics, tables, settings, output, pending)),
         (topics.by_band, "by_band", band),
-        (topics.verdicts, "gather", GatherStage(topics, tables, settings, output)),
+        (topics.verdicts, "gather", GatherStage(topics, tables, settings, output, pending)),
     ]
 
     @app.agent(topics.raw, name="intake")
@@ -155,8 +156,7 @@ def register(
         actives = app.assignor.assigned_actives()
         for send in band.overdue(_partitions_of(topics.by_band, actives)):
             await send.topic.send(key=send.key, value=send.value, partition=send.partition)
-        held = _partitions_of(topics.by_url, actives)
-        pages, oldest = undecided(tables, held, settings.partitions, time.time())
+        pages, oldest = pending.undecided(_partitions_of(topics.by_url, actives), time.time())
         clock.undecided, clock.oldest_undecided_s = pages, oldest
         metrics.DEDUP_UNDECIDED.set(pages)
         metrics.DEDUP_OLDEST_UNDECIDED_S.set(oldest)
@@ -165,21 +165,6 @@ def register(
 def _partitions_of(topic: TopicT, actives: Iterable[Any]) -> set[int]:
     name = topic.get_topic_name()
     return {tp.partition for tp in actives if tp.topic == name}
-
-
-def undecided(tables: Tables, held: set[int], partitions: int, now: float) -> tuple[int, float]:
-    """How many pending pages of article ids in these by-url partitions, and the age in seconds
-    of the oldest (a table may still hold entries of partitions this process gave away)."""
-    count, oldest = 0, now
-    every = list(range(partitions))
-    for stored in list(tables.pending.values()):
-        page = stored["page"]  # read as stored: decoding every page would hold the loop
-        key = (page.get("article") or page["page"]["id"]).encode()
-        if PARTITIONER(key, every, every) not in held or not stored.get("since"):
-            continue
-        count += 1
-        oldest = min(oldest, datetime.fromisoformat(stored["since"]).timestamp())
-    return count, now - oldest
 
 
 async def _run_stage(output: Output, stage: Stage, stream: StreamT[bytes]) -> None:
@@ -410,16 +395,25 @@ Publish = Callable[[asyncio.Future[None] | None], Awaitable[None]]
 class PendingPages:
     """The pages undecided in the dedup stages, in two tables: `pending` keeps the page (written
     once), `replies` the band partitions and homes it asked and their answers so far (rewritten
-    at each answer: a few hundred bytes, not the page's few kilobytes)."""
+    at each answer: a few hundred bytes, not the page's few kilobytes). One instance serves the
+    url and gather stages: it also keeps, in memory, when each pending page came and in which
+    by-url partition, so counting them for /healthz reads no page (`undecided`)."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, partitions: int) -> None:
         self.pages, self.progress = tables.pending, tables.replies
+        self.partitions = partitions
+        self.since: dict[str, tuple[int, float]] = {}
+        """origin key -> the by-url partition of its article id, since when (epoch seconds)."""
+        self.recoveries: int | None = None
+        """How many restores of `pending` `since` has read (None: not read yet)."""
 
     def __contains__(self, key: str) -> bool:
         return key in self.progress
 
     def put(self, key: str, pending: dedup.Pending) -> None:
-        self.pages[key], self.progress[key] = codec.pending_entries(pending)
+        page, progress = codec.pending_entries(pending)
+        self.pages[key], self.progress[key] = page, progress
+        self._index(key, page)
 
     def get(self, key: str) -> dedup.Pending | None:
         progress = self.progress.get(key)
@@ -430,6 +424,7 @@ class PendingPages:
         """Forget a delivered page: its page entry first, so a process killed in between
         leaves only a progress entry, which nothing counts as undecided (`orphan`)."""
         self.pages.pop(key, None)
+        self.since.pop(key, None)
         self.progress.pop(key, None)
 
     def orphan(self, key: str) -> bool:
@@ -439,14 +434,48 @@ class PendingPages:
         self.progress.pop(key, None)
         return True
 
+    def undecided(self, held: set[int], now: float) -> tuple[int, float]:
+        """How many pending pages of article ids in these by-url partitions, and the age in
+        seconds of the oldest (the table may still hold pages of partitions given away). The
+        pages themselves are read only after a restore (which writes the store, not through
+        here): at the first count and after each rebalance, never every count (decoding every
+        pending page took seconds of the event loop with a backlog of pages)."""
+        recoveries = getattr(self.pages, "__dict__", {}).get("recoveries", 0)
+        if recoveries != self.recoveries:
+            self.recoveries, self.since = recoveries, {}
+            for key, stored in list(self.pages.items()):
+                self._index(key, stored)
+        count, oldest = 0, now
+        for partition, since in self.since.values():
+            if partition in held:
+                count, oldest = count + 1, min(oldest, since)
+        return count, now - oldest
+
+    def _index(self, key: str, stored: dict[str, Any]) -> None:
+        if not stored.get("since"):  # (written before pages had it: not counted)
+            return
+        page = stored["page"]
+        article = (page.get("article") or page["page"]["id"]).encode()
+        every = list(range(self.partitions))
+        since = datetime.fromisoformat(stored["since"]).timestamp()
+        self.since[key] = (PARTITIONER(article, every, every), since)
+
 
 class UrlStage:
     """Stage 1, by article id: replay, compare with the URL's article, or ask the bands."""
 
-    def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
+    def __init__(
+        self,
+        topics: Topics,
+        tables: Tables,
+        settings: Settings,
+        output: Output,
+        pending: PendingPages | None = None,
+    ) -> None:
         self.topics = topics
         self.tables = tables
-        self.pending = PendingPages(tables)
+        self.pending = PendingPages(tables, settings.partitions) if pending is None else pending
+        """Shared with the gather stage (which decides and forgets the pages stored here)."""
         self.partitions = settings.partitions
         self.window_s = settings.dedup_window_s
         self.output = output
@@ -649,10 +678,18 @@ class GatherStage:
     round (`flush`): a page's dozen replies arrive in a few rounds, and each written at once
     made a changelog record each."""
 
-    def __init__(self, topics: Topics, tables: Tables, settings: Settings, output: Output) -> None:
+    def __init__(
+        self,
+        topics: Topics,
+        tables: Tables,
+        settings: Settings,
+        output: Output,
+        pending: PendingPages | None = None,
+    ) -> None:
         self.topics = topics
         self.tables = tables
-        self.pending = PendingPages(tables)
+        self.pending = PendingPages(tables, settings.partitions) if pending is None else pending
+        """Shared with the url stage."""
         self.partitions = settings.partitions
         self.output = output
         self.held: dict[str, tuple[dict[str, Any], EventT]] = {}

@@ -17,7 +17,7 @@ import faust
 from faust.stores.memory import Store as MemoryStore
 from faust.stores.rocksdb import RocksDBOptions
 from faust.stores.rocksdb import Store as RocksDBStore
-from faust.types import CodecArg, EventT, FutureMessage, StoreT, TableT
+from faust.types import TP, CodecArg, EventT, FutureMessage, StoreT, TableT
 from rocksdict import (
     BlockBasedIndexType,
     BlockBasedOptions,
@@ -122,6 +122,13 @@ class DurableTable(faust.Table):
         )
         self.__dict__.setdefault("unacked", []).append(sent)
         return sent
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        """Count the restores (after each rebalance): what they wrote to the store went around
+        the stages, so what the stages keep in memory of a table is read again
+        (`agents.PendingPages.undecided`)."""
+        await super().on_recovery_completed(active_tps, standby_tps)
+        self.__dict__["recoveries"] = self.__dict__.get("recoveries", 0) + 1
 
     def _new_store_by_url(self, url: Any) -> StoreT:
         store = super()._new_store_by_url(url)

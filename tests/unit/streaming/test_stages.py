@@ -16,7 +16,7 @@ import orjson
 from worker import codec
 from worker.core import dedup
 from worker.settings import Settings
-from worker.streaming.agents import PARTITIONER, BandStage, GatherStage, Send, UrlStage, undecided
+from worker.streaming.agents import PARTITIONER, BandStage, GatherStage, PendingPages, Send, UrlStage
 from worker.streaming.tables import Tables
 from worker.streaming.topics import Topics
 
@@ -38,15 +38,18 @@ class Event:
 class Pipeline:
     """The three stages on shared dict tables, with a queue of messages per internal topic."""
 
-    def __init__(self, wait_s: float = 120.0, partitions: int = PARTITIONS, replies: dict[str, Any] | None = None) -> None:
+    def __init__(self, wait_s: float = 120.0, partitions: int = PARTITIONS, replies: dict[str, Any] | None = None,
+                 pending: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.topics = topics()
         replies = {} if replies is None else replies
-        self.tables = Tables(urls={}, pending={}, replies=replies, bands={}, members={}, waits={})  # type: ignore[arg-type]
+        pending = {} if pending is None else pending
+        self.tables = Tables(urls={}, pending=pending, replies=replies, bands={}, members={}, waits={})  # type: ignore[arg-type]
         settings = Settings(partitions=partitions, dedup_wait_s=wait_s)
+        self.pending = PendingPages(self.tables, partitions)
         self.stages: dict[Any, Any] = {
-            "by_url": UrlStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
+            "by_url": UrlStage(self.topics, self.tables, settings, None, self.pending),  # type: ignore[arg-type]
             "by_band": BandStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
-            "verdicts": GatherStage(self.topics, self.tables, settings, None),  # type: ignore[arg-type]
+            "verdicts": GatherStage(self.topics, self.tables, settings, None, self.pending),  # type: ignore[arg-type]
         }
         self.queue: list[Send] = []
         self.outputs: list[dict[str, Any]] = []
@@ -273,11 +276,34 @@ def test_pages_undecided_are_counted_for_the_health_probe() -> None:
     flow.intake(update)
     flow.drain("by_url")
     part = PARTITIONER(first.page.id.encode(), [0, 1], [0, 1])
-    pages, oldest = undecided(flow.tables, {part}, PARTITIONS, time.time() + 30)
+    pages, oldest = flow.pending.undecided({part}, time.time() + 30)
     assert pages == 2 and 30 <= oldest < 40
-    assert undecided(flow.tables, {1 - part}, PARTITIONS, time.time()) == (0, 0.0)
+    assert flow.pending.undecided({1 - part}, time.time()) == (0, 0.0)
     flow.run()
-    assert undecided(flow.tables, {0, 1}, PARTITIONS, time.time()) == (0, 0.0)
+    assert flow.pending.undecided({0, 1}, time.time()) == (0, 0.0)
+
+
+class Restored(dict[str, Any]):
+    """A table that counts its restores, as `tables.DurableTable` does."""
+
+    recoveries = 0
+
+
+def test_pages_a_restore_brings_back_are_counted_after_it_completes() -> None:
+    """The count is kept as the stages store and forget pages; a restore writes the store around
+    them, so each completed restore has the table read again (and only then)."""
+    flow = Pipeline(pending=Restored())
+    flow.intake(page(A, story(1), 0))
+    flow.drain("by_url")
+    part = PARTITIONER(page(A, story(1), 0).page.id.encode(), [0, 1], [0, 1])
+    assert flow.pending.undecided({part}, time.time())[0] == 1
+    [(key, stored)] = flow.tables.pending.items()
+    flow.tables.pending[key + "-restored"] = stored  # what a restore of another page writes
+    assert flow.pending.undecided({part}, time.time())[0] == 1
+    flow.tables.pending.recoveries += 1
+    assert flow.pending.undecided({part}, time.time())[0] == 2
+    flow.pending.pop(key + "-restored")
+    assert flow.pending.undecided({part}, time.time())[0] == 1
 
 
 def test_a_decision_is_sent_before_the_band_messages_that_depend_on_it() -> None:
