@@ -148,7 +148,8 @@ class Stages:
             "verdicts": GatherStage(topics, tables, settings, None),  # type: ignore[arg-type]
         }
         self.sweepers: dict[str, list[Sweeper]] = {
-            topic: [Sweeper(s.table, s.check, window_s, s.table) for s in stage.sweepers()]
+            topic: [Sweeper(s.table, s.check, window_s, s.table, s.per_message)
+                    for s in stage.sweepers()]
             if window_s > 0
             else []
             for topic, stage in self.handlers.items()

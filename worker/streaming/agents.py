@@ -505,8 +505,9 @@ class UrlStage:
         """Nothing held back: every write is made as the event is handled."""
 
     def sweepers(self) -> list[Sweeper]:
-        """`url-state` (shared with the gather stage, co-partitioned: swept here only)."""
-        return [Sweeper(self.tables.urls, _expire_url_state, self.window_s)]
+        """`url-state` (shared with the gather stage, co-partitioned: swept here only), four
+        entries per message (a message adds at most one id)."""
+        return [Sweeper(self.tables.urls, _expire_url_state, self.window_s, per_message=4)]
 
 
 def _expire_url_state(part: int, key: str, stored: Any, horizon: str) -> Any:
@@ -562,9 +563,12 @@ class BandStage:
         self.listed.clear()
 
     def sweepers(self) -> list[Sweeper]:
-        """`band-members` and `band-lists` (waits are released by the timer, not expired)."""
+        """`band-members`, four entries per message (a message adds at most one member: a
+        query at its page's home, one of a page's dozen messages at 12 partitions), and
+        `band-lists`, 16 per message (a query adds its band keys of the partition, and each
+        round a journal entry). Waits are released by the timer, not expired."""
         return [
-            Sweeper(self.tables.members, _expire_member, self.window_s),
+            Sweeper(self.tables.members, _expire_member, self.window_s, per_message=4),
             Sweeper(self.tables.bands, _expire_list, self.window_s),
         ]
 

@@ -2,7 +2,7 @@
 
 faust writes a table's changelog to the partition of the event being handled, so entries can
 only be deleted inside an event of their partition: at the end of each round, a dedup stage
-looks at the next `PER_MESSAGE` entries per message it handled in a partition, in that
+looks at the next few entries per message it handled in a partition (`per_message`), in that
 partition's RocksDB database (a cursor that wraps around, read once per round), and deletes or
 shrinks those out of the window. A deletion is a changelog tombstone, so a
 recovery never brings an expired entry back (band lists, which have no changelog of their own,
@@ -29,8 +29,8 @@ from worker.core import dedup
 from worker.streaming.tables import Table, write_unlogged
 
 PER_MESSAGE = 16
-"""Entries looked at per message: several times what a message adds (one id, a few band keys),
-so a whole partition is gone over a few times per window."""
+"""Entries looked at per message, by default: several times what a message adds (one id, a few
+band keys), so a whole partition is gone over a few times per window."""
 
 Check = Callable[[int, Any, Any, str], Any]
 """(partition, key, stored value, horizon) -> KEEP, DELETE, the value to store instead, or that
@@ -58,11 +58,19 @@ class Sweeper:
     """Goes over one table's entries, partition by partition, as that partition's events come."""
 
     def __init__(
-        self, table: Table, check: Check, window_s: float, scan: Scan | None = None
+        self,
+        table: Table,
+        check: Check,
+        window_s: float,
+        scan: Scan | None = None,
+        per_message: int = PER_MESSAGE,
     ) -> None:
         self.table = table
         self.check = check
         self.window_s = window_s
+        self.per_message = per_message
+        """Entries looked at per message: a table holding E entries a window, to which each
+        message adds at most one, holds at most E x n / (n - 1) with n per message."""
         self.scan = scan if scan is not None else RocksDBScan(table)
         self.clocks: dict[int, str] = {}
         self.deleted = metrics.DEDUP_EXPIRED.labels(table=table.name, action="deleted")
@@ -78,7 +86,7 @@ class Sweeper:
         if clock is None or self.window_s <= 0:
             return
         horizon = dedup.horizon(clock, now, self.window_s)
-        for key, stored in self.scan.next_entries(partition, PER_MESSAGE * messages):
+        for key, stored in self.scan.next_entries(partition, self.per_message * messages):
             if stored is None:
                 continue
             verdict = self.check(partition, key, stored, horizon)
