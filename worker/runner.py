@@ -7,7 +7,9 @@ that dies (segfault, OOM kill) is replaced the same way. Each child's address sp
 so a page that needs too much memory fails alone (MemoryError, see `pipeline.process`).
 A call still running after `slow_s` gives its slot up to a spare child (at most `spares` at once),
 so slow pages never hold every slot while the pages behind them wait; the spare slot stays, and
-the slow call's slot ends with it.
+the slow call's slot, once the call ends, waits idle to be the next spare (a new child costs
+about 45 ms of CPU before it cleans a page as fast as a warm one), spares and idle slots
+together at most `spares`.
 `InlineRunner` has the same interface and runs in-process, for tests and the `clean` command.
 """
 
@@ -95,6 +97,9 @@ class ProcessRunner:
         self.max_spares = spares if slow_s > 0 else 0
         self.spares = 0
         """Slots opened in place of slow calls' slots, now running."""
+        self._idle: list[ProcessPoolExecutor] = []
+        """Slots whose slow call ended while a spare served in their place: the next spares
+        (`spares` + len(_idle) <= max_spares: the processes the memory check counts)."""
         self.recycled = 0
 
     def _new_slot(self) -> ProcessPoolExecutor:
@@ -118,7 +123,7 @@ class ProcessRunner:
             if not call.done() and self.spares < self.max_spares:
                 self.spares, spared = self.spares + 1, True
                 metrics.EXTRACT_SPARES.set(self.spares)
-                self._free.put_nowait(self._new_slot())
+                self._free.put_nowait(self._idle.pop() if self._idle else self._new_slot())
 
         slow: asyncio.TimerHandle | None = None
         started = time.monotonic()  # once a slot is free: the time in the child, not the wait
@@ -139,11 +144,11 @@ class ProcessRunner:
             metrics.CLEANING_S.observe(time.monotonic() - started)
             if slow is not None:
                 slow.cancel()
-            if spared:  # its spare has its place: this slot ends
+            if spared:  # its spare has its place: this slot waits to be the next spare
                 self.spares -= 1
                 metrics.EXTRACT_SPARES.set(self.spares)
                 if slot is not None:
-                    slot.shutdown(wait=False)
+                    self._idle.append(slot)
             else:
                 self._free.put_nowait(slot or self._new_slot())
 
@@ -159,3 +164,5 @@ class ProcessRunner:
         """Stop every child process."""
         while not self._free.empty():
             self._free.get_nowait().shutdown(wait=False, cancel_futures=True)
+        while self._idle:
+            self._idle.pop().shutdown(wait=False, cancel_futures=True)

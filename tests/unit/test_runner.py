@@ -128,7 +128,25 @@ async def test_a_slow_call_gives_its_slot_up_to_a_spare() -> None:
         assert isinstance(slow_pid, int) and slow_pid not in quick
         assert runner.spares == 0
         later = await asyncio.gather(*(runner.run(pid_after, 0.0) for _ in range(2)))
-        assert set(later) <= set(quick)  # the spare's child serves on; the slow one ended
+        assert set(later) <= set(quick)  # the spare's child serves on; the slow one waits
+    finally:
+        runner.close()
+
+
+async def test_the_slot_of_an_ended_slow_call_is_the_next_spare() -> None:
+    """No new process per slow page: the child that ran one serves in place of the next."""
+    runner = ProcessRunner(workers=1, timeout_s=30.0, tasks_per_child=100, slow_s=0.2, spares=1)
+    try:
+        first = asyncio.ensure_future(runner.run(pid_after, 1.0))
+        await asyncio.sleep(0.4)
+        spare_pid = await runner.run(pid_after, 0.0)
+        first_pid = await first
+        assert (runner.spares, len(runner._idle)) == (0, 1)
+        second = asyncio.ensure_future(runner.run(pid_after, 1.0))
+        await asyncio.sleep(0.4)
+        assert await runner.run(pid_after, 0.0) == first_pid  # the idle slot, not a new child
+        assert await second == spare_pid
+        assert (runner.spares, len(runner._idle)) == (0, 1)
     finally:
         runner.close()
 
