@@ -64,8 +64,11 @@ class Settings:
     never hold every slot. 0: no spares. (In the throughput benchmark's run with two busy
     children, 2 of 100 pages took more than 0.1 s and none more than 0.25 s but the first,
     which started the forkserver; each slow page costs its slot this long.)"""
-    extract_spares: int = 4
-    """Spare children at most at once (each ends when the slow page it stands in for does)."""
+    extract_spares: int = 8
+    """Spare children at most at once, with the idle ones of ended slow pages. Slow pages come
+    in bursts: at 55 pages/s with 1 in 100 taking 5 s, 2.75 run at once on average and 4
+    spares were all taken often enough to cost 10-15% of the throughput (bench/throughput.py,
+    E); 8 were not."""
     batch_size: int = 32
     refetch_cache_bytes: int = 64 * MIB
     """Compressed cleaned pages kept to recognize unchanged re-fetches (`refetch`); 0: none."""

@@ -49,4 +49,4 @@ def test_caps_that_exceed_the_limit_refuse_to_start_with_one_line() -> None:
 
 def test_uncapped_extraction_processes_inside_a_limit_refuse_to_start() -> None:
     with pytest.raises(ValueError, match="INGEST_EXTRACT_MEMORY_BYTES=0 leaves 6 extraction processes uncapped"):
-        check_budget(Settings(extract_workers=2, extract_memory_bytes=0), 8192 * MIB)
+        check_budget(Settings(extract_workers=2, extract_spares=4, extract_memory_bytes=0), 8192 * MIB)
