@@ -404,7 +404,8 @@ class PendingPages:
 
     def __init__(self, tables: Tables, partitions: int) -> None:
         self.pages, self.progress = tables.pending, tables.replies
-        self.partitions = partitions
+        self.every = list(range(partitions))
+        """The by-url partitions (the partitioner's arguments)."""
         self.since: dict[str, tuple[int, float]] = {}
         """origin key -> the by-url partition of its article id, since when (epoch seconds)."""
         self.recoveries: int | None = None
@@ -459,9 +460,8 @@ class PendingPages:
             return
         page = stored["page"]
         article = (page.get("article") or page["page"]["id"]).encode()
-        every = list(range(self.partitions))
         since = datetime.fromisoformat(stored["since"]).timestamp()
-        self.since[key] = (PARTITIONER(article, every, every), since)
+        self.since[key] = (PARTITIONER(article, self.every, self.every), since)
 
 
 class UrlStage:
