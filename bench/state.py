@@ -148,7 +148,7 @@ class Stages:
             "verdicts": GatherStage(topics, tables, settings, None),  # type: ignore[arg-type]
         }
         self.sweepers: dict[str, list[Sweeper]] = {
-            topic: [Sweeper(s.table, s.check, window_s, s.table, s.per_message)
+            topic: [Sweeper(s.table, s.check, window_s, s.table, s.per_message, s.added)
                     for s in stage.sweepers()]
             if window_s > 0
             else []
@@ -185,8 +185,12 @@ class Stages:
             started = time.perf_counter()
             handler = self.handlers[send.topic]  # type: ignore[index]
             outcome = handler.handle(event)  # type: ignore[arg-type]
+            handled = time.perf_counter() - started
+            for sweeper in self.sweepers[send.topic]:  # type: ignore[index]  # as a round ends
+                sweeper.step(send.partition or 0, outcome.fetched_at, iso_utc(datetime.now(UTC)))
+            started = time.perf_counter()
             handler.flush()  # each message its own round
-            self.sample(time.perf_counter() - started)
+            self.sample(handled + time.perf_counter() - started)
             for out in [*outcome.sends, *outcome.after]:
                 if out.topic in ("articles", "duplicates"):
                     self.decided += 1
@@ -195,8 +199,6 @@ class Stages:
                     queue.append(out)
             if outcome.done is not None:
                 outcome.done()
-            for sweeper in self.sweepers[send.topic]:  # type: ignore[index]
-                sweeper.step(send.partition or 0, outcome.fetched_at, iso_utc(datetime.now(UTC)))
         return record
 
 

@@ -568,12 +568,19 @@ class BandStage:
     def sweepers(self) -> list[Sweeper]:
         """`band-members`, four entries per message (a message adds at most one member: a
         query at its page's home, one of a page's dozen messages at 12 partitions), and
-        `band-lists`, 16 per message (a query adds its band keys of the partition, and each
-        round a journal entry). Waits are released by the timer, not expired."""
+        `band-lists`, 16 per message and at least twice what the round listed (a query adds
+        its band keys of the partition, all 32 at one partition; each round a journal
+        entry). Waits are released by the timer, not expired."""
         return [
             Sweeper(self.tables.members, _expire_member, self.window_s, per_message=4),
-            Sweeper(self.tables.bands, _expire_list, self.window_s),
+            Sweeper(self.tables.bands, _expire_list, self.window_s, added=self._listed),
         ]
+
+    def _listed(self, part: int) -> int:
+        """Band-list entries the round added in a partition: its band keys and journal entry."""
+        if part not in self.listed:
+            return 0
+        return 1 + sum(len(keys) for keys in self.listed[part][1].values())
 
     def overdue(self, partitions: set[int]) -> list[Send]:
         """Releases for the waits older than the limit in these (this process's) partitions;

@@ -64,6 +64,7 @@ class Sweeper:
         window_s: float,
         scan: Scan | None = None,
         per_message: int = PER_MESSAGE,
+        added: Callable[[int], int] | None = None,
     ) -> None:
         self.table = table
         self.check = check
@@ -71,6 +72,10 @@ class Sweeper:
         self.per_message = per_message
         """Entries looked at per message: a table holding E entries a window, to which each
         message adds at most one, holds at most E x n / (n - 1) with n per message."""
+        self.added = added
+        """Entries the round being ended added to a partition, for a table to which a message
+        adds many (a band query: its band keys there): at least twice as many are looked at, so
+        the table holds at most twice a window's entries."""
         self.scan = scan if scan is not None else RocksDBScan(table)
         self.clocks: dict[int, str] = {}
         self.deleted = metrics.DEDUP_EXPIRED.labels(table=table.name, action="deleted")
@@ -86,7 +91,10 @@ class Sweeper:
         if clock is None or self.window_s <= 0:
             return
         horizon = dedup.horizon(clock, now, self.window_s)
-        for key, stored in self.scan.next_entries(partition, self.per_message * messages):
+        limit = self.per_message * messages
+        if self.added is not None:
+            limit = max(limit, 2 * self.added(partition))
+        for key, stored in self.scan.next_entries(partition, limit):
             if stored is None:
                 continue
             verdict = self.check(partition, key, stored, horizon)
