@@ -44,7 +44,8 @@ STALLED_S = Gauge(
 )
 REFETCH_REUSED = Counter(
     "ingest_refetch_reused",
-    "Raw pages not cleaned: an unchanged re-fetch of a page this process cleaned (worker.refetch)",
+    "Raw pages not cleaned: an unchanged re-fetch of a page this process cleaned or refused "
+    "(worker.refetch)",
     registry=REGISTRY,
 )
 DEDUP_WAITING = Gauge(

@@ -78,3 +78,29 @@ def test_the_cache_keeps_the_most_recently_used_pages_within_its_bytes() -> None
 def test_with_no_bytes_nothing_is_parsed_or_kept_and_bad_input_goes_to_the_child() -> None:
     assert refetch.Cache(0, MAX).lookup(raw(article_html(1), "2026-01-01T00:00:00Z"), origin(1)) == (None, None)
     assert refetch.Cache(2**20, MAX).lookup(b"{not json", origin(1)) == (None, None)
+
+
+def test_a_refetch_of_a_refused_page_gets_the_same_rejection_with_its_own_source() -> None:
+    listing = "<html><body>" + "".join(
+        f'<p><a href="/2025/story-{n}">Story number {n} of the day</a></p>' for n in range(40)
+    ) + "</body></html>"
+    cache = refetch.Cache(2**20, MAX)
+    first = raw(listing, "2026-01-01T00:00:00Z", source="a")
+    found, again = cache.lookup(first, origin(1))
+    refused = pipeline.process_reusable(first, origin(1), MAX)
+    assert found is not None and again is None and isinstance(refused, pipeline.Failure)
+    cache.keep(found, refused)
+    later = raw(listing, "2024-06-01T00:00:00Z", source="b", meta={"crawl": 8})  # any fetch time
+    _, again = cache.lookup(later, origin(9))
+    assert again is not None and again == pipeline.process_reusable(later, origin(9), MAX)
+    assert isinstance(again, pipeline.Failure) and again.source == "b"
+
+
+def test_a_failure_of_the_process_is_not_kept_and_the_page_is_cleaned_again() -> None:
+    cache = refetch.Cache(2**20, MAX)
+    value = raw(article_html(2), "2026-01-01T00:00:00Z")
+    found, _ = cache.lookup(value, origin(1))
+    assert found is not None
+    for reason in refetch.CIRCUMSTANTIAL:
+        cache.keep(found, pipeline.Failure(reason, "this time"))
+    assert cache.lookup(value, origin(2)) == (found, None) and not cache.kept and cache.bytes == 0

@@ -327,8 +327,8 @@ class Intake:
         return [Send(self.topics.by_url, result.page.id.encode(), codec.encode(result))]
 
     async def _sketched(self, value: bytes | None, origin: Source) -> Sketched | Failure:
-        """An unchanged re-fetch of a page this process cleaned as cleaning would give it
-        (`refetch`), or the page cleaned in a child process."""
+        """An unchanged re-fetch of a page this process cleaned (or refused) as cleaning would
+        give it (`refetch`), or the page cleaned in a child process."""
         found, again = self.refetches.lookup(value, origin)
         earlier = None if found is None else self.cleaning.get(found)
         if earlier is not None:  # the same input is being cleaned here: its page may do
@@ -344,11 +344,9 @@ class Intake:
         finally:
             if found is not None and self.cleaning.get(found) is cleaning:
                 del self.cleaning[found]
-        if isinstance(result, Failure):
-            return result
         if found is not None:
             self.refetches.keep(found, result)
-        return result.sketched
+        return result if isinstance(result, Failure) else result.sketched
 
 
 class Flights:
