@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 
-from tests.fixtures.synthetic import article_html, message
+from tests.fixtures.synthetic import article_html, listing_html, message
 from worker import pipeline, refetch
 from worker.records import Source
 
@@ -81,9 +81,7 @@ def test_with_no_bytes_nothing_is_parsed_or_kept_and_bad_input_goes_to_the_child
 
 
 def test_a_refetch_of_a_refused_page_gets_the_same_rejection_with_its_own_source() -> None:
-    listing = "<html><body>" + "".join(
-        f'<p><a href="/2025/story-{n}">Story number {n} of the day</a></p>' for n in range(40)
-    ) + "</body></html>"
+    listing = listing_html()
     cache = refetch.Cache(2**20, MAX)
     first = raw(listing, "2026-01-01T00:00:00Z", source="a")
     found, again = cache.lookup(first, origin(1))

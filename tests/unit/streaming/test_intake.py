@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from tests.fixtures.synthetic import article_html, message
+from tests.fixtures.synthetic import article_html, listing_html, message
 from tests.unit.streaming.test_stages import topics
 from worker import codec, pipeline
 from worker.health import ProgressClock
@@ -48,9 +48,7 @@ async def test_a_refetch_arriving_while_the_first_fetch_is_cleaned_waits_for_its
 
 
 async def test_a_refetch_of_a_refused_page_is_rejected_as_cleaning_would_without_a_child() -> None:
-    homepage = "<html><body>" + "".join(
-        f'<p><a href="/2025/story-{n}">Story number {n} of the day</a></p>' for n in range(40)
-    ) + "</body></html>"
+    homepage = listing_html()
     runner, settings = SlowRunner(), Settings()
     output = Output(topics(), settings, lambda: None, ProgressClock())  # type: ignore[arg-type,return-value]
     intake = Intake(topics(), settings, runner, output, ProgressClock())  # type: ignore[arg-type]
